@@ -1,0 +1,75 @@
+import type { BinaryOpName, ReduceOpName, UnaryOpName } from '@simdgrad/kernels';
+import type { Heap } from './heap.js';
+
+export type { BinaryOpName, ReduceOpName, UnaryOpName };
+export type DType = 'float32' | 'int32';
+
+/** Arguments of one (batched) matrix product; see {@link Backend.matmul}. */
+export interface MatmulArgs {
+  batch: number;
+  m: number;
+  n: number;
+  k: number;
+  /** A is stored [k, m] instead of [m, k]. */
+  transA: boolean;
+  /** B is stored [n, k] instead of [k, n]. */
+  transB: boolean;
+  /** Elements between consecutive batch matrices; 0 broadcasts one matrix to every batch. */
+  strideA: number;
+  strideB: number;
+  strideC: number;
+  /** Add into C instead of overwriting it. */
+  accumulate: boolean;
+}
+
+/**
+ * The primitives every backend implements. Pointers are byte offsets into `heap.memory`; sizes and
+ * strides count elements (f32 and int32 are both 4 bytes). A backend trusts its arguments: the tensor
+ * layer checks shapes, dtypes and index ranges first. Outputs are contiguous.
+ *
+ * Two implementations: `wasm` (the SIMD kernels) and `reference` (plain TypeScript loops with float64
+ * accumulation, the oracle the tests compare against).
+ */
+export interface Backend {
+  readonly name: 'wasm' | 'reference';
+  readonly heap: Heap;
+
+  // elementwise
+  unary(op: UnaryOpName, out: number, x: number, n: number, p0?: number, p1?: number): void;
+  /** gx = gy · f'(x), given x and y = f(x). */
+  unaryGrad(op: UnaryOpName, gx: number, x: number, y: number, gy: number, n: number, p0?: number, p1?: number): void;
+  /** out = a (op) b over a broadcast shape, each input read through its element strides (0 = broadcast). */
+  binary(op: BinaryOpName, out: number, a: number, b: number, shape: readonly number[],
+    stridesA: readonly number[], stridesB: readonly number[]): void;
+  /** out = cond != 0 ? a : b, broadcast like `binary`. */
+  where(out: number, cond: number, a: number, b: number, shape: readonly number[],
+    stridesCond: readonly number[], stridesA: readonly number[], stridesB: readonly number[]): void;
+
+  // reductions over the middle axis of [outer, len, inner]
+  reduce(op: ReduceOpName, out: number, x: number, outer: number, len: number, inner: number): void;
+  argReduce(op: 'argmax' | 'argmin', out: number, x: number, outer: number, len: number, inner: number): void;
+  softmax(out: number, x: number, rows: number, cols: number): void;
+  logSoftmax(out: number, x: number, rows: number, cols: number): void;
+  softmaxGrad(gx: number, y: number, gy: number, rows: number, cols: number): void;
+  logSoftmaxGrad(gx: number, y: number, gy: number, rows: number, cols: number): void;
+
+  // linear algebra
+  /** For each batch: C[m,n] (+)= op(A)·op(B), row-major. */
+  matmul(c: number, a: number, b: number, args: MatmulArgs): void;
+
+  // memory movement
+  fill(dtype: DType, out: number, n: number, value: number): void;
+  copy(dst: number, src: number, nbytes: number): void;
+  /** dst (contiguous) = src read through element strides (4-byte elements). */
+  stridedCopy(dst: number, src: number, shape: readonly number[], strides: readonly number[]): void;
+  cast(from: DType, to: DType, dst: number, src: number, n: number): void;
+
+  // indexing (indices are int32 and already range-checked)
+  indexSelect(out: number, x: number, idx: number, outer: number, len: number, inner: number, nidx: number): void;
+  indexAdd(gx: number, idx: number, gy: number, outer: number, len: number, inner: number, nidx: number): void;
+  gather(out: number, x: number, idx: number, outer: number, len: number, inner: number, nidx: number): void;
+  scatterAdd(gx: number, idx: number, gy: number, outer: number, len: number, inner: number, nidx: number): void;
+  /** First position with an index outside [0, hi), or -1. */
+  findOutOfRange(idx: number, n: number, hi: number): number;
+  countNonFinite(x: number, n: number): number;
+}

@@ -1,0 +1,371 @@
+import type { Backend, BinaryOpName, DType, MatmulArgs, ReduceOpName, UnaryOpName } from './backend.js';
+import { Heap } from './heap.js';
+
+/**
+ * The oracle: every primitive as a plain TypeScript loop, accumulating in float64, over its own
+ * memory with the same allocator. Slow and obviously correct; tests run the same cases on it and on
+ * the wasm backend and compare.
+ */
+export class ReferenceBackend implements Backend {
+  readonly name = 'reference' as const;
+  readonly heap: Heap;
+
+  constructor(heap?: Heap) {
+    this.heap = heap ?? new Heap(new WebAssembly.Memory({ initial: 16, maximum: 65536 }), 1024);
+  }
+
+  private f32(): Float32Array {
+    return this.heap.views().f32;
+  }
+
+  private i32(): Int32Array {
+    return this.heap.views().i32;
+  }
+
+  unary(op: UnaryOpName, out: number, x: number, n: number, p0 = 0, p1 = 0): void {
+    const f = this.f32();
+    const o = out >> 2, xi = x >> 2;
+    for (let i = 0; i < n; i++) f[o + i] = unaryRef(op, f[xi + i]!, p0, p1);
+  }
+
+  unaryGrad(op: UnaryOpName, gx: number, x: number, y: number, gy: number, n: number, p0 = 0, p1 = 0): void {
+    const f = this.f32();
+    for (let i = 0; i < n; i++) {
+      const xv = f[(x >> 2) + i]!;
+      f[(gx >> 2) + i] = f[(gy >> 2) + i]! * unaryDerivRef(op, xv, p0, p1);
+    }
+  }
+
+  binary(op: BinaryOpName, out: number, a: number, b: number, shape: readonly number[],
+    stridesA: readonly number[], stridesB: readonly number[]): void {
+    const f = this.f32();
+    let i = out >> 2;
+    forEachIndex(shape, [stridesA, stridesB], ([oa, ob]) => {
+      f[i++] = binaryRef(op, f[(a >> 2) + oa!]!, f[(b >> 2) + ob!]!);
+    });
+  }
+
+  where(out: number, cond: number, a: number, b: number, shape: readonly number[],
+    stridesCond: readonly number[], stridesA: readonly number[], stridesB: readonly number[]): void {
+    const f = this.f32();
+    let i = out >> 2;
+    forEachIndex(shape, [stridesCond, stridesA, stridesB], ([oc, oa, ob]) => {
+      f[i++] = f[(cond >> 2) + oc!] !== 0 ? f[(a >> 2) + oa!]! : f[(b >> 2) + ob!]!;
+    });
+  }
+
+  reduce(op: ReduceOpName, out: number, x: number, outer: number, len: number, inner: number): void {
+    const f = this.f32();
+    for (let o = 0; o < outer; o++) {
+      for (let i = 0; i < inner; i++) {
+        let acc = op === 'max' ? -Infinity : op === 'min' ? Infinity : op === 'prod' ? 1 : 0;
+        for (let l = 0; l < len; l++) {
+          const v = f[(x >> 2) + (o * len + l) * inner + i]!;
+          if (op === 'max') acc = Number.isNaN(v) || Number.isNaN(acc) ? NaN : Math.max(acc, v);
+          else if (op === 'min') acc = Number.isNaN(v) || Number.isNaN(acc) ? NaN : Math.min(acc, v);
+          else if (op === 'prod') acc *= v;
+          else acc += v;
+        }
+        if (op === 'mean') acc /= len;
+        f[(out >> 2) + o * inner + i] = acc;
+      }
+    }
+  }
+
+  argReduce(op: 'argmax' | 'argmin', out: number, x: number, outer: number, len: number, inner: number): void {
+    const f = this.f32();
+    const iv = this.i32();
+    for (let o = 0; o < outer; o++) {
+      for (let i = 0; i < inner; i++) {
+        let best = 0;
+        for (let l = 0; l < len; l++) {
+          const v = f[(x >> 2) + (o * len + l) * inner + i]!;
+          const bv = f[(x >> 2) + (o * len + best) * inner + i]!;
+          if (Number.isNaN(bv)) break;
+          if (Number.isNaN(v)) { best = l; break; }
+          if (op === 'argmax' ? v > bv : v < bv) best = l;
+        }
+        iv[(out >> 2) + o * inner + i] = best;
+      }
+    }
+  }
+
+  softmax(out: number, x: number, rows: number, cols: number): void {
+    this.softmaxRows(out, x, rows, cols, false);
+  }
+
+  logSoftmax(out: number, x: number, rows: number, cols: number): void {
+    this.softmaxRows(out, x, rows, cols, true);
+  }
+
+  private softmaxRows(out: number, x: number, rows: number, cols: number, log: boolean): void {
+    const f = this.f32();
+    for (let r = 0; r < rows; r++) {
+      const xo = (x >> 2) + r * cols, yo = (out >> 2) + r * cols;
+      let m = -Infinity;
+      for (let c = 0; c < cols; c++) m = Math.max(m, f[xo + c]!);
+      let s = 0;
+      for (let c = 0; c < cols; c++) s += Math.exp(f[xo + c]! - m);
+      for (let c = 0; c < cols; c++) {
+        f[yo + c] = log ? f[xo + c]! - m - Math.log(s) : Math.exp(f[xo + c]! - m) / s;
+      }
+    }
+  }
+
+  softmaxGrad(gx: number, y: number, gy: number, rows: number, cols: number): void {
+    const f = this.f32();
+    for (let r = 0; r < rows; r++) {
+      const o = r * cols;
+      let d = 0;
+      for (let c = 0; c < cols; c++) d += f[(gy >> 2) + o + c]! * f[(y >> 2) + o + c]!;
+      for (let c = 0; c < cols; c++) f[(gx >> 2) + o + c] = f[(y >> 2) + o + c]! * (f[(gy >> 2) + o + c]! - d);
+    }
+  }
+
+  logSoftmaxGrad(gx: number, y: number, gy: number, rows: number, cols: number): void {
+    const f = this.f32();
+    for (let r = 0; r < rows; r++) {
+      const o = r * cols;
+      let s = 0;
+      for (let c = 0; c < cols; c++) s += f[(gy >> 2) + o + c]!;
+      for (let c = 0; c < cols; c++) f[(gx >> 2) + o + c] = f[(gy >> 2) + o + c]! - Math.exp(f[(y >> 2) + o + c]!) * s;
+    }
+  }
+
+  matmul(c: number, a: number, b: number, args: MatmulArgs): void {
+    const f = this.f32();
+    const { batch, m, n, k, transA, transB } = args;
+    for (let p = 0; p < batch; p++) {
+      const A = (a >> 2) + p * args.strideA, B = (b >> 2) + p * args.strideB, C = (c >> 2) + p * args.strideC;
+      for (let i = 0; i < m; i++) {
+        for (let j = 0; j < n; j++) {
+          let s = 0;
+          for (let q = 0; q < k; q++) {
+            s += f[A + (transA ? q * m + i : i * k + q)]! * f[B + (transB ? j * k + q : q * n + j)]!;
+          }
+          f[C + i * n + j] = args.accumulate ? f[C + i * n + j]! + s : s;
+        }
+      }
+    }
+  }
+
+  fill(dtype: DType, out: number, n: number, value: number): void {
+    (dtype === 'int32' ? this.i32() : this.f32()).fill(value, out >> 2, (out >> 2) + n);
+  }
+
+  copy(dst: number, src: number, nbytes: number): void {
+    this.heap.views().u8.copyWithin(dst, src, src + nbytes);
+  }
+
+  stridedCopy(dst: number, src: number, shape: readonly number[], strides: readonly number[]): void {
+    const iv = this.i32();
+    let i = dst >> 2;
+    forEachIndex(shape, [strides], ([o]) => { iv[i++] = iv[(src >> 2) + o!]!; });
+  }
+
+  cast(from: DType, to: DType, dst: number, src: number, n: number): void {
+    const f = this.f32(), iv = this.i32();
+    for (let i = 0; i < n; i++) {
+      if (from === to) iv[(dst >> 2) + i] = iv[(src >> 2) + i]!;
+      else if (from === 'int32') f[(dst >> 2) + i] = iv[(src >> 2) + i]!;
+      else {
+        const v = f[(src >> 2) + i]!;
+        iv[(dst >> 2) + i] = Number.isNaN(v) ? 0 : Math.max(-2147483648, Math.min(2147483647, Math.trunc(v)));
+      }
+    }
+  }
+
+  indexSelect(out: number, x: number, idx: number, outer: number, len: number, inner: number, nidx: number): void {
+    const iv = this.i32();
+    for (let o = 0; o < outer; o++)
+      for (let j = 0; j < nidx; j++)
+        for (let i = 0; i < inner; i++)
+          iv[(out >> 2) + (o * nidx + j) * inner + i] = iv[(x >> 2) + (o * len + iv[(idx >> 2) + j]!) * inner + i]!;
+  }
+
+  indexAdd(gx: number, idx: number, gy: number, outer: number, len: number, inner: number, nidx: number): void {
+    const f = this.f32(), iv = this.i32();
+    for (let o = 0; o < outer; o++)
+      for (let j = 0; j < nidx; j++)
+        for (let i = 0; i < inner; i++)
+          f[(gx >> 2) + (o * len + iv[(idx >> 2) + j]!) * inner + i] += f[(gy >> 2) + (o * nidx + j) * inner + i]!;
+  }
+
+  gather(out: number, x: number, idx: number, outer: number, len: number, inner: number, nidx: number): void {
+    const iv = this.i32();
+    for (let o = 0; o < outer; o++)
+      for (let j = 0; j < nidx; j++)
+        for (let i = 0; i < inner; i++) {
+          const p = (o * nidx + j) * inner + i;
+          iv[(out >> 2) + p] = iv[(x >> 2) + (o * len + iv[(idx >> 2) + p]!) * inner + i]!;
+        }
+  }
+
+  scatterAdd(gx: number, idx: number, gy: number, outer: number, len: number, inner: number, nidx: number): void {
+    const f = this.f32(), iv = this.i32();
+    for (let o = 0; o < outer; o++)
+      for (let j = 0; j < nidx; j++)
+        for (let i = 0; i < inner; i++) {
+          const p = (o * nidx + j) * inner + i;
+          f[(gx >> 2) + (o * len + iv[(idx >> 2) + p]!) * inner + i] += f[(gy >> 2) + p]!;
+        }
+  }
+
+  findOutOfRange(idx: number, n: number, hi: number): number {
+    const iv = this.i32();
+    for (let j = 0; j < n; j++) {
+      const v = iv[(idx >> 2) + j]!;
+      if (v < 0 || v >= hi) return j;
+    }
+    return -1;
+  }
+
+  countNonFinite(x: number, n: number): number {
+    const f = this.f32();
+    let c = 0;
+    for (let i = 0; i < n; i++) if (!Number.isFinite(f[(x >> 2) + i]!)) c++;
+    return c;
+  }
+}
+
+/** Visits every index of `shape` in row-major order with each operand's element offset. */
+function forEachIndex(shape: readonly number[], strides: readonly (readonly number[])[], visit: (offsets: number[]) => void): void {
+  const total = shape.reduce((a, b) => a * b, 1);
+  if (total === 0) return;
+  const idx = new Array<number>(shape.length).fill(0);
+  for (let t = 0; t < total; t++) {
+    visit(strides.map((s) => s.reduce((acc, st, d) => acc + st * idx[d]!, 0)));
+    for (let d = shape.length - 1; d >= 0; d--) {
+      if (++idx[d]! < shape[d]!) break;
+      idx[d] = 0;
+    }
+  }
+}
+
+/** erf in float64 (series near 0, continued fraction for erfc beyond). */
+export function erf(x: number): number {
+  if (Number.isNaN(x)) return NaN;
+  const ax = Math.abs(x);
+  if (ax > 6) return Math.sign(x);
+  if (ax < 2.5) {
+    // erf(x) = 2/√π Σ (-1)^n x^(2n+1) / (n! (2n+1))
+    let term = x, sum = x;
+    const x2 = x * x;
+    for (let n = 1; n < 200; n++) {
+      term *= -x2 / n;
+      const add = term / (2 * n + 1);
+      sum += add;
+      if (Math.abs(add) < 1e-17 * Math.abs(sum)) break;
+    }
+    return (2 / Math.sqrt(Math.PI)) * sum;
+  }
+  // erfc(x) = exp(-x²)/√π · 1/(x + (1/2)/(x + 1/(x + (3/2)/(x + …)))), evaluated bottom-up
+  let frac = ax;
+  for (let n = 60; n >= 1; n--) frac = ax + n / 2 / frac;
+  const erfc = Math.exp(-ax * ax) / Math.sqrt(Math.PI) / frac;
+  return Math.sign(x) * (1 - erfc);
+}
+
+const SQRT1_2 = Math.SQRT1_2;
+const sigmoid = (x: number) => 1 / (1 + Math.exp(-x));
+const phi = (x: number) => Math.exp(-0.5 * x * x) / Math.sqrt(2 * Math.PI);
+const GELU_C = Math.sqrt(2 / Math.PI);
+
+/** float64 value of a unary op (the oracle for unaryF32). */
+export function unaryRef(op: UnaryOpName, x: number, p0: number, p1: number): number {
+  switch (op) {
+    case 'neg': return -x;
+    case 'abs': return Math.abs(x);
+    case 'exp': return Math.exp(x);
+    case 'log': return Math.log(x);
+    case 'sqrt': return Math.sqrt(x);
+    case 'rsqrt': return 1 / Math.sqrt(x);
+    case 'tanh': return Math.tanh(x);
+    case 'sigmoid': return sigmoid(x);
+    case 'relu': return x > 0 ? x : Number.isNaN(x) ? NaN : 0;
+    case 'gelu': return 0.5 * x * (1 + erf(x * SQRT1_2));
+    case 'geluTanh': return 0.5 * x * (1 + Math.tanh(GELU_C * (x + 0.044715 * x * x * x)));
+    case 'silu': return x * sigmoid(x);
+    case 'softplus': return x > 20 ? x : Math.log1p(Math.exp(x));
+    case 'sin': return Math.sin(x);
+    case 'cos': return Math.cos(x);
+    case 'square': return x * x;
+    case 'reciprocal': return 1 / x;
+    case 'sign': return Number.isNaN(x) ? NaN : Math.sign(x) + 0;
+    case 'floor': return Math.floor(x);
+    case 'ceil': return Math.ceil(x);
+    case 'round': return roundHalfEven(x);
+    case 'erf': return erf(x);
+    case 'log1p': return Math.log1p(x);
+    case 'expm1': return Math.expm1(x);
+    case 'leakyRelu': return x > 0 ? x : p0 * x;
+    case 'elu': return x > 0 ? x : p0 * Math.expm1(x);
+    case 'clamp': return Number.isNaN(x) ? NaN : Math.min(Math.max(x, p0), p1);
+    case 'powScalar': return Math.pow(x, p0);
+    case 'affine': return p0 * x + p1;
+    case 'rdiv': return p0 / x;
+    case 'rpow': return Math.pow(p0, x);
+  }
+}
+
+/** float64 derivative of a unary op at x (the oracle for unaryGradF32). */
+export function unaryDerivRef(op: UnaryOpName, x: number, p0: number, p1: number): number {
+  switch (op) {
+    case 'neg': return -1;
+    case 'abs': return x > 0 ? 1 : x < 0 ? -1 : 0;
+    case 'exp': return Math.exp(x);
+    case 'log': return 1 / x;
+    case 'sqrt': return 0.5 / Math.sqrt(x);
+    case 'rsqrt': return -0.5 * Math.pow(x, -1.5);
+    case 'tanh': return 1 - Math.tanh(x) ** 2;
+    case 'sigmoid': return sigmoid(x) * (1 - sigmoid(x));
+    case 'relu': return x > 0 ? 1 : 0;
+    case 'gelu': return 0.5 * (1 + erf(x * SQRT1_2)) + x * phi(x);
+    case 'geluTanh': {
+      const u = GELU_C * (x + 0.044715 * x ** 3);
+      const t = Math.tanh(u);
+      return 0.5 * (1 + t) + 0.5 * x * (1 - t * t) * GELU_C * (1 + 3 * 0.044715 * x * x);
+    }
+    case 'silu': { const s = sigmoid(x); return s * (1 + x * (1 - s)); }
+    case 'softplus': return sigmoid(x);
+    case 'sin': return Math.cos(x);
+    case 'cos': return -Math.sin(x);
+    case 'square': return 2 * x;
+    case 'reciprocal': return -1 / (x * x);
+    case 'sign': case 'floor': case 'ceil': case 'round': return 0;
+    case 'erf': return (2 / Math.sqrt(Math.PI)) * Math.exp(-x * x);
+    case 'log1p': return 1 / (1 + x);
+    case 'expm1': return Math.exp(x);
+    case 'leakyRelu': return x > 0 ? 1 : p0;
+    case 'elu': return x > 0 ? 1 : p0 * Math.exp(x);
+    case 'clamp': return x >= p0 && x <= p1 ? 1 : 0;
+    case 'powScalar': return p0 === 0 ? 0 : p0 * Math.pow(x, p0 - 1);
+    case 'affine': return p0;
+    case 'rdiv': return -p0 / (x * x);
+    case 'rpow': return Math.pow(p0, x) * Math.log(p0);
+  }
+}
+
+function roundHalfEven(x: number): number {
+  const r = Math.round(x);
+  return Math.abs(x % 1) === 0.5 && r % 2 !== 0 ? r - 1 : r;
+}
+
+/** float64 value of a binary op (the oracle for binaryF32). */
+export function binaryRef(op: BinaryOpName, a: number, b: number): number {
+  switch (op) {
+    case 'add': return a + b;
+    case 'sub': return a - b;
+    case 'mul': return a * b;
+    case 'div': return a / b;
+    case 'pow': return Math.pow(a, b);
+    case 'maximum': return Number.isNaN(a) || Number.isNaN(b) ? NaN : Math.max(a, b);
+    case 'minimum': return Number.isNaN(a) || Number.isNaN(b) ? NaN : Math.min(a, b);
+    case 'eq': return a === b ? 1 : 0;
+    case 'ne': return a !== b ? 1 : 0;
+    case 'lt': return a < b ? 1 : 0;
+    case 'le': return a <= b ? 1 : 0;
+    case 'gt': return a > b ? 1 : 0;
+    case 'ge': return a >= b ? 1 : 0;
+  }
+}

@@ -1,0 +1,120 @@
+/**
+ * The kernel ABI: every function the AssemblyScript module exports, with its argument order.
+ *
+ * Conventions (the contract between `assembly/` and `@simdgrad/core`):
+ * - Pointers (`*Ptr`, and arguments named `out`, `x`, `a`, `b`, `c`, …) are byte offsets into the
+ *   imported `env.memory`, 16-byte aligned unless said otherwise. Sizes and strides count elements.
+ * - f32 and int32 elements are both 4 bytes; kernels named `…32` move either.
+ * - Kernels trust their arguments (the TypeScript layer checks shapes, ranges and dtypes first),
+ *   never allocate and keep no state between calls, so several threads can run them on one memory.
+ * - A "broadcast meta" block is an i32 array in wasm memory: `shape[ndim]` followed by one
+ *   `strides[ndim]` block per input (element strides, 0 on broadcast dims). Outputs are contiguous.
+ */
+export interface KernelExports {
+  /** Start of free memory (after the module's static data), for the allocator. */
+  heapBase(): number;
+  /** Bit 0: relaxed-SIMD build; bit 1: shared-memory (threads) build. */
+  variant(): number;
+
+  // ---- elementwise.ts -------------------------------------------------------------------------
+  /** out[i] = f(x[i]) for i < n. `op` is a {@link UnaryOp} code; p0/p1 are its parameters. */
+  unaryF32(op: number, out: number, x: number, n: number, p0: number, p1: number): void;
+  /** gx[i] = gy[i] * f'(x[i]), given x (input) and y = f(x) (output); see {@link UnaryOp}. */
+  unaryGradF32(op: number, gx: number, x: number, y: number, gy: number, n: number, p0: number, p1: number): void;
+  /** out[i] = a[i] (op) b[i], all contiguous with n elements. `op` is a {@link BinaryOp} code. */
+  binaryF32(op: number, out: number, a: number, b: number, n: number): void;
+  /** Broadcasting/strided binary op: meta = shape[ndim], stridesA[ndim], stridesB[ndim]. */
+  binaryBcastF32(op: number, out: number, a: number, b: number, meta: number, ndim: number): void;
+  /** out = cond != 0 ? a : b, broadcast; meta = shape, stridesCond, stridesA, stridesB. */
+  whereF32(out: number, cond: number, a: number, b: number, meta: number, ndim: number): void;
+
+  // ---- reduce.ts ------------------------------------------------------------------------------
+  /** x viewed as [outer, len, inner] (contiguous) reduced over len into out [outer, inner]. {@link ReduceOp}. */
+  reduceF32(op: number, out: number, x: number, outer: number, len: number, inner: number): void;
+  /** Index (int32) of the max (op 0) or min (op 1) over len; first occurrence wins; NaN counts as max. */
+  argReduceF32(op: number, out: number, x: number, outer: number, len: number, inner: number): void;
+  /** Row-wise softmax of a contiguous [rows, cols] block (max-subtracted). */
+  softmaxF32(out: number, x: number, rows: number, cols: number): void;
+  /** Row-wise log-softmax (x - max - log(sum(exp(x - max)))). */
+  logSoftmaxF32(out: number, x: number, rows: number, cols: number): void;
+  /** gx = y * (gy - sum(gy * y)) per row, y = softmax output. */
+  softmaxGradF32(gx: number, y: number, gy: number, rows: number, cols: number): void;
+  /** gx = gy - exp(y) * sum(gy) per row, y = log-softmax output. */
+  logSoftmaxGradF32(gx: number, y: number, gy: number, rows: number, cols: number): void;
+
+  // ---- matmul.ts ------------------------------------------------------------------------------
+  /** Bytes of scratch `matmulF32` needs for these sizes (packing buffers). */
+  matmulScratchBytes(m: number, n: number, k: number): number;
+  /**
+   * For each of `batch` problems: C[m,n] (+)= op(A)[m,k] · op(B)[k,n], all row-major and contiguous.
+   * transA = 0: A is stored [m,k]; 1: A is stored [k,m] (op = transpose). Same for B ([k,n] or [n,k]).
+   * strideA/B/C: elements between consecutive batch matrices (0 = broadcast the same matrix).
+   * accumulate = 1 adds into C instead of overwriting it.
+   */
+  matmulF32(c: number, a: number, b: number, scratch: number, batch: number, m: number, n: number, k: number,
+    transA: number, transB: number, strideA: number, strideB: number, strideC: number, accumulate: number): void;
+  /** Register-only multiply-add loop for the peak-FLOPS probe: 12 chains × 4 lanes × 2 × 2 flops per iteration. */
+  peakF32(iters: number, m: number, a: number): number;
+
+  // ---- copy.ts --------------------------------------------------------------------------------
+  fillF32(out: number, n: number, value: number): void;
+  fillI32(out: number, n: number, value: number): void;
+  /** memmove of nbytes. */
+  copyBytes(dst: number, src: number, nbytes: number): void;
+  /** dst (contiguous) = src read with strides; meta = shape[ndim], srcStrides[ndim]; 4-byte elements. */
+  stridedCopy32(dst: number, src: number, meta: number, ndim: number): void;
+  castI32ToF32(dst: number, src: number, n: number): void;
+  /** Truncates toward zero (as PyTorch's .int()); out-of-range and NaN give an undefined but safe value. */
+  castF32ToI32(dst: number, src: number, n: number): void;
+
+  // ---- index.ts (gather/scatter, int32 indices already range-checked) ------------------------
+  /** out[o, j, i] = x[o, idx[j], i]; x is [outer, len, inner], idx has nidx entries. 4-byte elements. */
+  indexSelect32(out: number, x: number, idx: number, outer: number, len: number, inner: number, nidx: number): void;
+  /** gx[o, idx[j], i] += gy[o, j, i] (the gradient of indexSelect). */
+  indexAddF32(gx: number, idx: number, gy: number, outer: number, len: number, inner: number, nidx: number): void;
+  /** out[o, j, i] = x[o, idx[o, j, i], i]; idx and out are [outer, nidx, inner]. */
+  gather32(out: number, x: number, idx: number, outer: number, len: number, inner: number, nidx: number): void;
+  /** gx[o, idx[o, j, i], i] += gy[o, j, i] (the gradient of gather). */
+  scatterAddF32(gx: number, idx: number, gy: number, outer: number, len: number, inner: number, nidx: number): void;
+  /** First position j < n with idx[j] outside [0, hi), or -1. */
+  findOutOfRangeI32(idx: number, n: number, hi: number): number;
+  /** Count of NaN and ±Inf values among n f32s. */
+  countNonFiniteF32(x: number, n: number): number;
+}
+
+/** Unary op codes for `unaryF32` / `unaryGradF32`. p0/p1 are used where noted. */
+export const UnaryOp = {
+  neg: 0, abs: 1, exp: 2, log: 3, sqrt: 4, rsqrt: 5, tanh: 6, sigmoid: 7, relu: 8,
+  /** exact GELU: x * Φ(x) = 0.5 x (1 + erf(x / √2)) */
+  gelu: 9,
+  /** tanh-approximate GELU */
+  geluTanh: 10,
+  silu: 11, softplus: 12, sin: 13, cos: 14, square: 15, reciprocal: 16, sign: 17,
+  floor: 18, ceil: 19, round: 20, erf: 21, log1p: 22, expm1: 23,
+  /** x > 0 ? x : p0 * x */
+  leakyRelu: 24,
+  /** x > 0 ? x : p0 * (exp(x) - 1) */
+  elu: 25,
+  /** min(max(x, p0), p1) (NaN stays NaN); gradient 1 inside [p0, p1], else 0 */
+  clamp: 26,
+  /** x ** p0 */
+  powScalar: 27,
+  /** p0 * x + p1 */
+  affine: 28,
+  /** p0 / x */
+  rdiv: 29,
+  /** p0 ** x */
+  rpow: 30,
+} as const;
+export type UnaryOpName = keyof typeof UnaryOp;
+
+/** Binary op codes for `binaryF32` / `binaryBcastF32`. Comparisons give 1 or 0 (f32). */
+export const BinaryOp = {
+  add: 0, sub: 1, mul: 2, div: 3, pow: 4, maximum: 5, minimum: 6,
+  eq: 7, ne: 8, lt: 9, le: 10, gt: 11, ge: 12,
+} as const;
+export type BinaryOpName = keyof typeof BinaryOp;
+
+/** Reduce op codes for `reduceF32`. */
+export const ReduceOp = { sum: 0, mean: 1, max: 2, min: 3, prod: 4 } as const;
+export type ReduceOpName = keyof typeof ReduceOp;

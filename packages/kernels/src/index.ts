@@ -1,0 +1,125 @@
+/**
+ * @simdgrad/kernels — the compute kernels of simdgrad, AssemblyScript compiled to WebAssembly SIMD.
+ *
+ * The `.wasm` bytes are embedded in this module, so a plain `import` works in Node, browsers, Web
+ * Workers and every bundler, with no wasm paths to configure.
+ *
+ * @example
+ * ```ts
+ * import { loadKernels } from '@simdgrad/kernels';
+ * const memory = new WebAssembly.Memory({ initial: 16 });
+ * const k = await loadKernels({ memory });
+ * console.log(k.build); // 'relaxed' or 'simd'
+ * ```
+ */
+import type { KernelExports } from './abi.js';
+import { wasmBase64 } from './generated/wasm-bytes.js';
+
+export * from './abi.js';
+
+/** Which compiled variant runs. */
+export type KernelBuild = 'simd' | 'relaxed';
+
+export interface LoadOptions {
+  /** The memory the module imports as `env.memory`; must be shared (`shared: true`) for the threaded builds. */
+  memory: WebAssembly.Memory;
+  /** 'auto' (default) uses relaxed SIMD where the runtime accepts it; true requires it; false never uses it. */
+  relaxed?: boolean | 'auto';
+  /** Use the shared-memory build (for worker threads). Defaults to whether `memory.buffer` is a SharedArrayBuffer. */
+  shared?: boolean;
+}
+
+export interface LoadedKernels {
+  exports: KernelExports;
+  module: WebAssembly.Module;
+  build: KernelBuild;
+  shared: boolean;
+}
+
+const moduleCache = new Map<string, WebAssembly.Module>();
+
+function decodeBase64(b64: string): Uint8Array {
+  const bin = atob(b64);
+  const bytes = new Uint8Array(bin.length);
+  for (let i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
+  return bytes;
+}
+
+function variantName(build: KernelBuild, shared: boolean): keyof typeof wasmBase64 {
+  return shared ? `${build}-shared` : build;
+}
+
+/** The raw bytes of one build (for workers, tools and size reports). */
+export function kernelBytes(build: KernelBuild, shared = false): Uint8Array {
+  return decodeBase64(wasmBase64[variantName(build, shared)]);
+}
+
+/** A tiny module with one v128 function: does this runtime run WebAssembly SIMD at all? */
+const SIMD_PROBE = new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 1, 123, 3, 2, 1, 0, 10,
+  22, 1, 20, 0, 253, 12, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 11]);
+
+let relaxedFlagTried = false;
+
+/**
+ * Node 20 ships relaxed SIMD behind `--experimental-wasm-relaxed-simd`, which it refuses in NODE_OPTIONS;
+ * setting it through `v8.setFlagsFromString` before compiling works. Browsers need nothing.
+ */
+async function tryEnableRelaxedInNode(): Promise<void> {
+  if (relaxedFlagTried) return;
+  relaxedFlagTried = true;
+  const proc = (globalThis as { process?: { versions?: { node?: string } } }).process;
+  if (!proc?.versions?.node) return;
+  try {
+    const v8name = 'node:v8';
+    const v8 = (await import(/* @vite-ignore */ v8name)) as { setFlagsFromString(flag: string): void };
+    v8.setFlagsFromString('--experimental-wasm-relaxed-simd');
+  } catch {
+    // not Node, or the flag is gone: fall back to the plain SIMD build
+  }
+}
+
+/** Does this runtime accept WebAssembly SIMD (required) and relaxed SIMD (optional)? */
+export async function detectFeatures(): Promise<{ simd: boolean; relaxedSimd: boolean }> {
+  const simd = WebAssembly.validate(SIMD_PROBE);
+  if (!simd) return { simd, relaxedSimd: false };
+  const relaxedBytes = kernelBytes('relaxed');
+  let relaxedSimd = WebAssembly.validate(relaxedBytes);
+  if (!relaxedSimd) {
+    await tryEnableRelaxedInNode();
+    relaxedSimd = WebAssembly.validate(relaxedBytes);
+  }
+  return { simd, relaxedSimd };
+}
+
+/**
+ * Compiles (once per build, cached) and instantiates the kernels on `options.memory`.
+ * Throws a clear error when the runtime lacks WebAssembly SIMD.
+ */
+export async function loadKernels(options: LoadOptions): Promise<LoadedKernels> {
+  const shared = options.shared ?? (typeof SharedArrayBuffer !== 'undefined' && options.memory.buffer instanceof SharedArrayBuffer);
+  const want = options.relaxed ?? 'auto';
+  const features = await detectFeatures();
+  if (!features.simd) {
+    throw new Error('simdgrad: this JavaScript runtime does not support WebAssembly SIMD (128-bit), which simdgrad requires ' +
+      '(help: use Node >= 16.4, Chrome/Edge >= 91, Firefox >= 89 or Safari >= 16.4)');
+  }
+  if (want === true && !features.relaxedSimd) {
+    throw new Error('simdgrad: relaxed SIMD was requested (relaxed: true) but this runtime does not support it ' +
+      '(help: pass relaxed: "auto" to fall back to plain SIMD)');
+  }
+  const build: KernelBuild = want !== false && features.relaxedSimd ? 'relaxed' : 'simd';
+  const name = variantName(build, shared);
+  let module = moduleCache.get(name);
+  if (!module) {
+    module = await WebAssembly.compile(kernelBytes(build, shared) as BufferSource);
+    moduleCache.set(name, module);
+  }
+  const instance = await WebAssembly.instantiate(module, { env: { memory: options.memory } });
+  return { exports: instance.exports as unknown as KernelExports, module, build, shared };
+}
+
+/** Instantiates an already-compiled module (e.g. one posted to a worker) on a memory. */
+export function instantiateKernels(module: WebAssembly.Module, memory: WebAssembly.Memory): KernelExports {
+  const instance = new WebAssembly.Instance(module, { env: { memory } });
+  return instance.exports as unknown as KernelExports;
+}
