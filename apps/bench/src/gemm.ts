@@ -63,7 +63,7 @@ export interface GemmReport {
   machine: MachineInfo;
   builds: { build: KernelBuild; available: boolean; reason?: string; peakGflops: number | null }[];
   tfjs: { available: boolean; reason?: string; version?: string; threads?: number; simd?: boolean };
-  timing: { minMs: number; statistic: 'best' };
+  timing: { minMs: number; rounds: number; statistic: 'best' };
   rows: GemmRow[];
   verdicts: Verdict[];
 }
@@ -115,7 +115,7 @@ export interface GemmOptions {
 export async function runGemm(options: GemmOptions): Promise<GemmReport> {
   const { quick, sizes, variants, log } = options;
   const minMs = quick ? 100 : 300;
-  const machine = machineInfo();
+  const machine = await machineInfo();
   log(formatMachine(machine));
 
   // Both builds at once, each on its own memory (instantiation is cached per build).
@@ -236,7 +236,7 @@ export async function runGemm(options: GemmOptions): Promise<GemmReport> {
     tfjs: tfjs
       ? { available: true, version: tfjs.version, threads: tfjs.threads, simd: tfjs.simd }
       : { available: false, reason: tfjsReason },
-    timing: { minMs, statistic: 'best' },
+    timing: { minMs, rounds: ROUNDS, statistic: 'best' },
     rows,
     verdicts: gemmVerdicts(rows),
   };
@@ -273,8 +273,9 @@ export function formatGemmReport(report: GemmReport): string {
   const peaks = report.builds.map((b) => `${b.build} ${b.available ? formatGflops(b.peakGflops) : 'n/a'}`).join(', ');
   return [
     '',
-    `GEMM, f32, square n×n, 1 thread, GFLOPS (best of ≥ ${report.timing.minMs / 1000} s per case)`,
-    `peak loop: ${peaks} GFLOPS; tfjs = tf.matMul(a, b, transposeA, transposeB) + dataSync();` +
+    `GEMM, f32, square n×n, 1 thread, GFLOPS (best time of ≥ ${report.timing.minMs / 1000} s per case, ` +
+      `in ${report.timing.rounds} interleaved rounds)`,
+    `peak loop (best of start and end): ${peaks} GFLOPS\ntfjs = tf.matMul(a, b, transposeA, transposeB) + dataSync();` +
       ' pre-T = tf.transpose first; ratios use the faster tfjs way',
     '',
     formatTable(GEMM_COLUMNS, report.rows),

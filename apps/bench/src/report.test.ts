@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   checkTarget, formatGflops, formatPercent, formatRatio, formatTable, formatVerdict, gflops, median, parseChoices,
-  parseSizes, ratio, timeIt, type Column,
+  parseSizes, ratio, timeInterleaved, timeIt, formatMachine, type Column,
 } from './report.js';
 
 describe('number formatting', () => {
@@ -126,5 +126,29 @@ describe('timeIt (bookkeeping only, not speed)', () => {
     expect(t.callsPerSample).toBeGreaterThanOrEqual(1);
     expect(calls).toBe(1 + 4 * t.callsPerSample);
     expect(t.bestMs).toBeLessThanOrEqual(t.medianMs);
+  });
+});
+
+describe('timeInterleaved (bookkeeping only)', () => {
+  it('times every contender in each round and warms each up once', () => {
+    const calls = [0, 0];
+    const [a, b] = timeInterleaved([() => { calls[0]!++; }, () => { calls[1]!++; }],
+      { minMs: 0, maxMs: 60_000, warmupMs: 0, minSampleMs: 0, minSamples: 2, rounds: 3 });
+    expect(a!.samples).toBe(6);
+    expect(b!.samples).toBe(6);
+    // one warm-up call in the first round, then 3 rounds × 2 samples × 1 call
+    expect(calls).toEqual([7, 7]);
+  });
+});
+
+describe('formatMachine', () => {
+  const m = {
+    node: 'v20.20.2', v8: '11.3', platform: 'linux', arch: 'x64', cpu: 'AMD EPYC', cores: 2, memoryGiB: 23.5,
+    loadAverage: 0.1, busyCores: 0.02,
+  };
+  it('prints the runtime and CPU, and warns only when other processes are busy', () => {
+    expect(formatMachine(m)).toBe('node v20.20.2 (V8 11.3), linux/x64, CPU: AMD EPYC × 2, 23.5 GiB\n' +
+      'load: 0.02 cores busy before start, 1-min average 0.10');
+    expect(formatMachine({ ...m, busyCores: 1.3 })).toMatch(/1\.30 cores busy .*expect low, noisy figures\)$/);
   });
 });

@@ -17,6 +17,8 @@ export interface TimeOptions {
   minSamples?: number;
   /** Stop after this much sampling time (ms) even with fewer than minSamples samples (at least one). Default 4 × minMs. */
   maxMs?: number;
+  /** Calls per sample, known from an earlier run: with warmupMs = 0 this skips the warm-up call too. */
+  callsPerSample?: number;
 }
 
 export interface Timing {
@@ -48,17 +50,20 @@ export function timeIt(fn: () => void, options: TimeOptions): Timing {
   const minSamples = options.minSamples ?? 5;
   const maxMs = options.maxMs ?? 4 * minMs;
 
-  // Warm-up, which also estimates the time of one call.
-  let calls = 0;
-  const w0 = now();
-  let elapsed = 0;
-  do {
-    fn();
-    calls++;
-    elapsed = now() - w0;
-  } while (elapsed < warmupMs);
-  const perCall = elapsed / calls;
-  const callsPerSample = Math.max(1, Math.ceil(minSampleMs / Math.max(perCall, 1e-6)));
+  let callsPerSample = options.callsPerSample ?? 0;
+  if (callsPerSample < 1 || warmupMs > 0) {
+    // Warm-up, which also estimates the time of one call.
+    let calls = 0;
+    const w0 = now();
+    let elapsed = 0;
+    do {
+      fn();
+      calls++;
+      elapsed = now() - w0;
+    } while (elapsed < warmupMs);
+    const perCall = elapsed / calls;
+    callsPerSample ||= Math.max(1, Math.ceil(minSampleMs / Math.max(perCall, 1e-6)));
+  }
 
   const perCallMs: number[] = [];
   let total = 0;
@@ -70,6 +75,36 @@ export function timeIt(fn: () => void, options: TimeOptions): Timing {
     perCallMs.push(dt / callsPerSample);
   }
   return { bestMs: Math.min(...perCallMs), medianMs: median(perCallMs), samples: perCallMs.length, callsPerSample };
+}
+
+/**
+ * Times several contenders in `rounds` interleaved rounds (each round gives every contender 1/rounds of
+ * the time), so a burst of load from another process hurts them all alike. Returns one timing each:
+ * the best over rounds, and the median of the rounds' medians.
+ */
+export function timeInterleaved(fns: readonly (() => void)[], options: TimeOptions & { rounds: number }): Timing[] {
+  const { rounds, ...rest } = options;
+  const share = {
+    ...rest,
+    warmupMs: rest.warmupMs ?? rest.minMs / 4,
+    minMs: rest.minMs / rounds,
+    maxMs: (rest.maxMs ?? 4 * rest.minMs) / rounds,
+  };
+  const per = fns.map((fn) => [timeIt(fn, share)]);
+  for (let r = 1; r < rounds; r++) {
+    fns.forEach((fn, i) => {
+      const first = per[i]![0]!;
+      // A contender whose single call outlasts its whole budget gains nothing from more rounds.
+      if (first.bestMs >= 2 * share.maxMs) return;
+      per[i]!.push(timeIt(fn, { ...share, warmupMs: 0, callsPerSample: first.callsPerSample }));
+    });
+  }
+  return per.map((ts) => ({
+    bestMs: Math.min(...ts.map((t) => t.bestMs)),
+    medianMs: median(ts.map((t) => t.medianMs)),
+    samples: ts.reduce((s, t) => s + t.samples, 0),
+    callsPerSample: ts[0]!.callsPerSample,
+  }));
 }
 
 /** Median of a non-empty list (mean of the middle two for an even length). */
@@ -184,12 +219,27 @@ export interface MachineInfo {
   cpu: string;
   cores: number;
   memoryGiB: number;
-  /** 1-minute load average when the bench started (other processes steal time from a 1-thread bench). */
+  /** 1-minute load average when the bench started. */
   loadAverage: number;
+  /** Cores kept busy by other processes just before the bench (sampled for 250 ms while it idles). */
+  busyCores: number;
 }
 
-export function machineInfo(): MachineInfo {
+/** Machine, runtime, and how busy the other processes keep the CPU (they steal time from a 1-thread bench). */
+export async function machineInfo(sampleMs = 250): Promise<MachineInfo> {
+  const before = cpus();
+  await new Promise((resolve) => setTimeout(resolve, sampleMs));
   const list = cpus();
+  let busy = 0;
+  let total = 0;
+  list.forEach((c, i) => {
+    const b = before[i]?.times;
+    if (!b) return;
+    const d = (k: keyof typeof c.times) => c.times[k] - b[k];
+    const all = d('user') + d('nice') + d('sys') + d('idle') + d('irq');
+    busy += all - d('idle');
+    total += all;
+  });
   return {
     node: process.version,
     v8: process.versions.v8,
@@ -199,33 +249,14 @@ export function machineInfo(): MachineInfo {
     cores: list.length,
     memoryGiB: Math.round((totalmem() / 2 ** 30) * 10) / 10,
     loadAverage: Math.round(loadavg()[0]! * 100) / 100,
+    busyCores: total > 0 ? Math.round((busy / total) * list.length * 100) / 100 : 0,
   };
 }
 
 export function formatMachine(m: MachineInfo): string {
-  const busy = m.loadAverage >= 0.5 ? ' (other processes are running: expect low, noisy figures)' : '';
-  return `node ${m.node} (V8 ${m.v8}), ${m.platform}/${m.arch}, CPU: ${m.cpu} × ${m.cores}, ${m.memoryGiB} GiB, ` +
-    `load average ${m.loadAverage.toFixed(2)}${busy}`;
-}
-
-/**
- * Times several contenders in `rounds` interleaved rounds (each round gives every contender 1/rounds of
- * the time), so a burst of load from another process hurts them all alike. Returns one timing each:
- * the best over rounds, and the median of the rounds' medians.
- */
-export function timeInterleaved(fns: readonly (() => void)[], options: TimeOptions & { rounds: number }): Timing[] {
-  const { rounds, ...rest } = options;
-  const per: Timing[][] = fns.map(() => []);
-  const share = { ...rest, warmupMs: rest.warmupMs ?? rest.minMs / 4, minMs: rest.minMs / rounds, maxMs: (rest.maxMs ?? 4 * rest.minMs) / rounds };
-  for (let r = 0; r < rounds; r++) {
-    fns.forEach((fn, i) => per[i]!.push(timeIt(fn, { ...share, warmupMs: r === 0 ? share.warmupMs : 0 })));
-  }
-  return per.map((ts) => ({
-    bestMs: Math.min(...ts.map((t) => t.bestMs)),
-    medianMs: median(ts.map((t) => t.medianMs)),
-    samples: ts.reduce((s, t) => s + t.samples, 0),
-    callsPerSample: ts[0]!.callsPerSample,
-  }));
+  const busy = m.busyCores >= 0.25 ? ' (other processes are running: expect low, noisy figures)' : '';
+  return `node ${m.node} (V8 ${m.v8}), ${m.platform}/${m.arch}, CPU: ${m.cpu} × ${m.cores}, ${m.memoryGiB} GiB\n` +
+    `load: ${m.busyCores.toFixed(2)} cores busy before start, 1-min average ${m.loadAverage.toFixed(2)}${busy}`;
 }
 
 export interface Verdict {

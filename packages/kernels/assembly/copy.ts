@@ -107,3 +107,45 @@ export function castF32ToI32(dst: usize, src: usize, n: i32): void {
     store<i32>(dst + o, <i32>load<f32>(src + o));
   }
 }
+
+/**
+ * View-to-view copy: dst and src both read through element strides over one shape.
+ * meta (i32): shape[ndim], dstStrides[ndim], srcStrides[ndim]; 4-byte elements. Used to write into a
+ * region of a larger tensor (cat, the gradient of slicing).
+ */
+export function copyStrided32(dst: usize, src: usize, meta: usize, ndim: i32): void {
+  if (ndim <= 0) {
+    store<u32>(dst, load<u32>(src));
+    return;
+  }
+  const last = ndim - 1;
+  const inner = load<i32>(meta + (<usize>last << 2));
+  const dstInner = <isize>load<i32>(meta + (<usize>(ndim + last) << 2)) << 2;
+  const srcInner = <isize>load<i32>(meta + (<usize>(2 * ndim + last) << 2)) << 2;
+  let rows = 1;
+  for (let d = 0; d < last; d++) rows *= load<i32>(meta + (<usize>d << 2));
+  if (inner == 0 || rows == 0) return;
+  for (let r = 0; r < rows; r++) {
+    let rem = r;
+    let offD: isize = 0;
+    let offS: isize = 0;
+    for (let d = last - 1; d >= 0; d--) {
+      const size = load<i32>(meta + (<usize>d << 2));
+      const idx = <isize>(rem % size);
+      rem = rem / size;
+      offD += idx * <isize>load<i32>(meta + (<usize>(ndim + d) << 2));
+      offS += idx * <isize>load<i32>(meta + (<usize>(2 * ndim + d) << 2));
+    }
+    let q = <isize>dst + (offD << 2);
+    let p = <isize>src + (offS << 2);
+    if (dstInner == 4 && srcInner == 4) {
+      memory.copy(<usize>q, <usize>p, <usize>inner << 2);
+    } else {
+      for (let i = 0; i < inner; i++) {
+        store<u32>(<usize>q, load<u32>(<usize>p));
+        q += dstInner;
+        p += srcInner;
+      }
+    }
+  }
+}

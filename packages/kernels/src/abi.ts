@@ -63,6 +63,8 @@ export interface KernelExports {
   copyBytes(dst: number, src: number, nbytes: number): void;
   /** dst (contiguous) = src read with strides; meta = shape[ndim], srcStrides[ndim]; 4-byte elements. */
   stridedCopy32(dst: number, src: number, meta: number, ndim: number): void;
+  /** View-to-view copy: meta = shape[ndim], dstStrides[ndim], srcStrides[ndim]; 4-byte elements. */
+  copyStrided32(dst: number, src: number, meta: number, ndim: number): void;
   castI32ToF32(dst: number, src: number, n: number): void;
   /** Truncates toward zero (as PyTorch's .int()); out-of-range and NaN give an undefined but safe value. */
   castF32ToI32(dst: number, src: number, n: number): void;
@@ -80,6 +82,46 @@ export interface KernelExports {
   findOutOfRangeI32(idx: number, n: number, hi: number): number;
   /** Count of NaN and ±Inf values among n f32s. */
   countNonFiniteF32(x: number, n: number): number;
+
+  // ---- conv.ts (NCHW f32; geometry as PyTorch: output o reads input o·stride − pad + tap·dilation) --
+  /**
+   * col[(c·kh + i)·kw + j, oh·outW + ow] = x[c, oh·strideH − padH + i·dilH, ow·strideW − padW + j·dilW],
+   * 0 where that falls in the padding. x is one image [C, H, W]; col is [C·kh·kw, outH·outW], so a
+   * convolution is matmulF32(weight [Cout, C·kh·kw], col).
+   */
+  im2colF32(col: number, x: number, C: number, H: number, W: number, kh: number, kw: number,
+    padH: number, padW: number, strideH: number, strideW: number, dilH: number, dilW: number,
+    outH: number, outW: number): void;
+  /** The adjoint of im2colF32: x[C, H, W] += col scattered back (accumulates; the caller zeroes x). */
+  col2imF32(x: number, col: number, C: number, H: number, W: number, kh: number, kw: number,
+    padH: number, padW: number, strideH: number, strideW: number, dilH: number, dilW: number,
+    outH: number, outW: number): void;
+  /**
+   * Max pooling of `planes` (= N·C) planes [H, W]: out and argmax (int32, h·W + w within the plane) are
+   * [planes, outH, outW]. Padding counts as −inf; the first maximum wins ties; NaN wins and propagates
+   * (the last NaN of a window, as PyTorch's CPU kernel); a window with no real cell gives −inf and −1.
+   */
+  maxPool2dF32(out: number, argmax: number, x: number, planes: number, H: number, W: number, kh: number, kw: number,
+    padH: number, padW: number, strideH: number, strideW: number, dilH: number, dilW: number,
+    outH: number, outW: number): void;
+  /** gx[p, argmax[p, o]] += gy[p, o] (the caller zeroes gx; index −1 is skipped). */
+  maxPool2dGradF32(gx: number, gy: number, argmax: number, planes: number, H: number, W: number,
+    outH: number, outW: number): void;
+  /**
+   * Average pooling (no dilation). Divisor as PyTorch: countIncludePad = 1 counts the window clipped to
+   * the padded input [−pad, size + pad), 0 counts only real cells.
+   */
+  avgPool2dF32(out: number, x: number, planes: number, H: number, W: number, kh: number, kw: number,
+    padH: number, padW: number, strideH: number, strideW: number, countIncludePad: number,
+    outH: number, outW: number): void;
+  /** gx[p, window of o] += gy[p, o] / divisor (the gradient of avgPool2dF32; the caller zeroes gx). */
+  avgPool2dGradF32(gx: number, gy: number, planes: number, H: number, W: number, kh: number, kw: number,
+    padH: number, padW: number, strideH: number, strideW: number, countIncludePad: number,
+    outH: number, outW: number): void;
+  /** y[n, c, :] += bias[c] for a contiguous y [N, C, HW], in place. */
+  addBiasNCHWF32(y: number, bias: number, N: number, C: number, HW: number): void;
+  /** gb[c] = Σ over n and hw of gy[n, c, hw] (overwrites gb; rows are summed in f64). */
+  biasGradNCHWF32(gb: number, gy: number, N: number, C: number, HW: number): void;
 }
 
 /** Unary op codes for `unaryF32` / `unaryGradF32`. p0/p1 are used where noted. */

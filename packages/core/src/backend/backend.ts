@@ -62,6 +62,8 @@ export interface Backend {
   copy(dst: number, src: number, nbytes: number): void;
   /** dst (contiguous) = src read through element strides (4-byte elements). */
   stridedCopy(dst: number, src: number, shape: readonly number[], strides: readonly number[]): void;
+  /** Copies a view into a view: both read through element strides over `shape` (4-byte elements). */
+  copyStrided(dst: number, src: number, shape: readonly number[], dstStrides: readonly number[], srcStrides: readonly number[]): void;
   cast(from: DType, to: DType, dst: number, src: number, n: number): void;
 
   // indexing (indices are int32 and already range-checked)
@@ -72,4 +74,56 @@ export interface Backend {
   /** First position with an index outside [0, hi), or -1. */
   findOutOfRange(idx: number, n: number, hi: number): number;
   countNonFinite(x: number, n: number): number;
+
+  // convolution and pooling (NCHW f32, contiguous; a convolution is im2col + matmul per image)
+  /** col[C·kh·kw, outH·outW] = the receptive fields of one image x[C, H, W], zeros in the padding. */
+  im2col(col: number, x: number, g: ConvGeometry): void;
+  /** x[C, H, W] += col scattered back (the adjoint and gradient of im2col; the caller zeroes x first). */
+  col2im(x: number, col: number, g: ConvGeometry): void;
+  /**
+   * Max pooling of `planes` (N·C) planes: out and argmax (int32, h·W + w within the plane) are
+   * [planes, outH, outW]. Padding is −inf; the first maximum wins ties; NaN propagates as PyTorch.
+   */
+  maxPool2d(out: number, argmax: number, x: number, planes: number, g: Pool2dGeometry): void;
+  /** gx[p, argmax] += gy (the caller zeroes gx). */
+  maxPool2dGrad(gx: number, gy: number, argmax: number, planes: number, g: Pool2dGeometry): void;
+  /** Average pooling with PyTorch's divisor (see {@link AvgPool2dGeometry}). */
+  avgPool2d(out: number, x: number, planes: number, g: AvgPool2dGeometry, countIncludePad: boolean): void;
+  /** gx += gy spread over each window / divisor (the caller zeroes gx). */
+  avgPool2dGrad(gx: number, gy: number, planes: number, g: AvgPool2dGeometry, countIncludePad: boolean): void;
+  /** y[n, c, :] += bias[c] for y [N, C, HW], in place. */
+  addBiasNCHW(y: number, bias: number, N: number, C: number, HW: number): void;
+  /** gb[c] = Σ over n and hw of gy[n, c, hw] (overwrites gb). */
+  biasGradNCHW(gb: number, gy: number, N: number, C: number, HW: number): void;
+}
+
+/**
+ * The window geometry of a 2-d pooling over planes [H, W], as PyTorch: output pixel (oh, ow) reads the
+ * input cells (oh·strideH − padH + i·dilH, ow·strideW − padW + j·dilW) for taps i < kh, j < kw; cells
+ * outside the input are padding. outH/outW are computed by the caller (floor or ceil mode).
+ */
+export interface Pool2dGeometry {
+  H: number;
+  W: number;
+  kh: number;
+  kw: number;
+  padH: number;
+  padW: number;
+  strideH: number;
+  strideW: number;
+  dilH: number;
+  dilW: number;
+  outH: number;
+  outW: number;
+}
+
+/**
+ * Average pooling has no dilation. NOTE: the divisor is PyTorch's: with countIncludePad the window
+ * clipped to the padded input [−pad, size + pad), otherwise only the real cells.
+ */
+export type AvgPool2dGeometry = Omit<Pool2dGeometry, 'dilH' | 'dilW'>;
+
+/** The geometry of one im2col: a {@link Pool2dGeometry} over C channels of one image [C, H, W]. */
+export interface ConvGeometry extends Pool2dGeometry {
+  C: number;
 }

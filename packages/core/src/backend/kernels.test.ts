@@ -338,6 +338,16 @@ describe('memory movement and indexing against the reference', () => {
     }
   });
 
+  it('view-to-view copy writes into a region of a larger tensor', () => {
+    // dst is [4, 10] with the copy landing in columns 3..8 of rows 0..3; src is a transposed [6, 4] read as [4, 6]
+    const dst0 = randomF32(g, 40);
+    const src = randomF32(g, 24);
+    for (const [shape, ds, ss] of [[[4, 6], [10, 1], [1, 4]], [[4, 6], [10, 1], [6, 1]], [[2, 2, 3], [20, 1, 2], [6, 3, 1]], [[0, 3], [10, 1], [3, 1]]] as const) {
+      const [w, r] = both([src], 40, (b, [sp], out) => b.copyStrided(out + 12, sp!, shape, ds, ss), 'float32', dst0);
+      expectClose(w, r, 0, 0, `copyStrided ${JSON.stringify(shape)}`);
+    }
+  });
+
   it('indexSelect / indexAdd / gather / scatterAdd', () => {
     for (const [outer, len, inner, nidx] of [[1, 10, 3, 7], [3, 5, 1, 17], [2, 257, 4, 5], [1, 4, 17, 0], [4, 3, 5, 3]] as const) {
       const x = randomF32(g, outer * len * inner);

@@ -1,5 +1,6 @@
 import type { Backend, BinaryOpName, DType, MatmulArgs, ReduceOpName, UnaryOpName } from './backend.js';
 import { Heap } from './heap.js';
+import type { AvgPool2dGeometry, ConvGeometry, Pool2dGeometry } from './backend.js';
 
 /**
  * The oracle: every primitive as a plain TypeScript loop, accumulating in float64, over its own
@@ -163,6 +164,11 @@ export class ReferenceBackend implements Backend {
     forEachIndex(shape, [strides], ([o]) => { iv[i++] = iv[(src >> 2) + o!]!; });
   }
 
+  copyStrided(dst: number, src: number, shape: readonly number[], dstStrides: readonly number[], srcStrides: readonly number[]): void {
+    const iv = this.i32();
+    forEachIndex(shape, [dstStrides, srcStrides], ([od, os]) => { iv[(dst >> 2) + od!] = iv[(src >> 2) + os!]!; });
+  }
+
   cast(from: DType, to: DType, dst: number, src: number, n: number): void {
     const f = this.f32(), iv = this.i32();
     for (let i = 0; i < n; i++) {
@@ -225,6 +231,114 @@ export class ReferenceBackend implements Backend {
     let c = 0;
     for (let i = 0; i < n; i++) if (!Number.isFinite(f[(x >> 2) + i]!)) c++;
     return c;
+  }
+
+  im2col(col: number, x: number, g: ConvGeometry): void {
+    const f = this.f32();
+    let o = col >> 2;
+    for (let c = 0; c < g.C; c++)
+      for (let i = 0; i < g.kh; i++)
+        for (let j = 0; j < g.kw; j++)
+          for (let oh = 0; oh < g.outH; oh++)
+            for (let ow = 0; ow < g.outW; ow++) {
+              const ih = oh * g.strideH - g.padH + i * g.dilH, iw = ow * g.strideW - g.padW + j * g.dilW;
+              const inside = ih >= 0 && ih < g.H && iw >= 0 && iw < g.W;
+              f[o++] = inside ? f[(x >> 2) + (c * g.H + ih) * g.W + iw]! : 0;
+            }
+  }
+
+  col2im(x: number, col: number, g: ConvGeometry): void {
+    const f = this.f32();
+    const acc = new Float64Array(g.C * g.H * g.W);
+    let o = col >> 2;
+    for (let c = 0; c < g.C; c++)
+      for (let i = 0; i < g.kh; i++)
+        for (let j = 0; j < g.kw; j++)
+          for (let oh = 0; oh < g.outH; oh++)
+            for (let ow = 0; ow < g.outW; ow++, o++) {
+              const ih = oh * g.strideH - g.padH + i * g.dilH, iw = ow * g.strideW - g.padW + j * g.dilW;
+              if (ih >= 0 && ih < g.H && iw >= 0 && iw < g.W) acc[(c * g.H + ih) * g.W + iw] += f[o]!;
+            }
+    for (let k = 0; k < acc.length; k++) f[(x >> 2) + k] += acc[k]!;
+  }
+
+  maxPool2d(out: number, argmax: number, x: number, planes: number, g: Pool2dGeometry): void {
+    const f = this.f32(), iv = this.i32();
+    let o = 0;
+    for (let p = 0; p < planes; p++)
+      for (let oh = 0; oh < g.outH; oh++)
+        for (let ow = 0; ow < g.outW; ow++, o++) {
+          let best = -Infinity, arg = -1;
+          for (let i = 0; i < g.kh; i++)
+            for (let j = 0; j < g.kw; j++) {
+              const ih = oh * g.strideH - g.padH + i * g.dilH, iw = ow * g.strideW - g.padW + j * g.dilW;
+              if (ih < 0 || ih >= g.H || iw < 0 || iw >= g.W) continue;
+              const idx = ih * g.W + iw;
+              const v = f[(x >> 2) + p * g.H * g.W + idx]!;
+              if (arg < 0) arg = idx; // PyTorch starts at the first real cell
+              if (v > best || Number.isNaN(v)) { best = v; arg = idx; }
+            }
+          f[(out >> 2) + o] = best;
+          iv[(argmax >> 2) + o] = arg;
+        }
+  }
+
+  maxPool2dGrad(gx: number, gy: number, argmax: number, planes: number, g: Pool2dGeometry): void {
+    const f = this.f32(), iv = this.i32();
+    const plane = g.H * g.W, n = g.outH * g.outW;
+    const acc = new Float64Array(planes * plane);
+    for (let p = 0; p < planes; p++)
+      for (let o = 0; o < n; o++) {
+        const a = iv[(argmax >> 2) + p * n + o]!;
+        if (a >= 0) acc[p * plane + a] += f[(gy >> 2) + p * n + o]!;
+      }
+    for (let k = 0; k < acc.length; k++) f[(gx >> 2) + k] += acc[k]!;
+  }
+
+  avgPool2d(out: number, x: number, planes: number, g: AvgPool2dGeometry, countIncludePad: boolean): void {
+    const f = this.f32();
+    let o = out >> 2;
+    for (let p = 0; p < planes; p++)
+      for (let oh = 0; oh < g.outH; oh++)
+        for (let ow = 0; ow < g.outW; ow++) {
+          const w = avgWindow(g, oh, ow, countIncludePad);
+          let s = 0;
+          for (let ih = w.hs; ih < w.he; ih++)
+            for (let iw = w.ws; iw < w.we; iw++) s += f[(x >> 2) + (p * g.H + ih) * g.W + iw]!;
+          f[o++] = s / w.divisor;
+        }
+  }
+
+  avgPool2dGrad(gx: number, gy: number, planes: number, g: AvgPool2dGeometry, countIncludePad: boolean): void {
+    const f = this.f32();
+    const acc = new Float64Array(planes * g.H * g.W);
+    let o = gy >> 2;
+    for (let p = 0; p < planes; p++)
+      for (let oh = 0; oh < g.outH; oh++)
+        for (let ow = 0; ow < g.outW; ow++) {
+          const w = avgWindow(g, oh, ow, countIncludePad);
+          const v = f[o++]! / w.divisor;
+          for (let ih = w.hs; ih < w.he; ih++)
+            for (let iw = w.ws; iw < w.we; iw++) acc[(p * g.H + ih) * g.W + iw] += v;
+        }
+    for (let k = 0; k < acc.length; k++) f[(gx >> 2) + k] += acc[k]!;
+  }
+
+  addBiasNCHW(y: number, bias: number, N: number, C: number, HW: number): void {
+    const f = this.f32();
+    for (let n = 0; n < N; n++)
+      for (let c = 0; c < C; c++)
+        for (let k = 0; k < HW; k++) f[(y >> 2) + (n * C + c) * HW + k] += f[(bias >> 2) + c]!;
+  }
+
+  biasGradNCHW(gb: number, gy: number, N: number, C: number, HW: number): void {
+    const f = this.f32();
+    for (let c = 0; c < C; c++) {
+      let s = 0;
+      for (let n = 0; n < N; n++)
+        for (let k = 0; k < HW; k++) s += f[(gy >> 2) + (n * C + c) * HW + k]!;
+      f[(gb >> 2) + c] = s;
+    }
   }
 }
 
@@ -368,4 +482,14 @@ export function binaryRef(op: BinaryOpName, a: number, b: number): number {
     case 'gt': return a > b ? 1 : 0;
     case 'ge': return a >= b ? 1 : 0;
   }
+}
+
+/** The real cells [hs, he) × [ws, we) of one average-pooling window and PyTorch's divisor for it. */
+function avgWindow(g: AvgPool2dGeometry, oh: number, ow: number, countIncludePad: boolean) {
+  const h0 = oh * g.strideH - g.padH, w0 = ow * g.strideW - g.padW;
+  // the window clipped to the padded input
+  const hp = Math.min(h0 + g.kh, g.H + g.padH), wp = Math.min(w0 + g.kw, g.W + g.padW);
+  const hs = Math.max(h0, 0), ws = Math.max(w0, 0), he = Math.min(hp, g.H), we = Math.min(wp, g.W);
+  const divisor = countIncludePad ? (hp - h0) * (wp - w0) : Math.max(he - hs, 0) * Math.max(we - ws, 0);
+  return { hs, he, ws, we, divisor };
 }

@@ -3,6 +3,7 @@ import type { Backend, BinaryOpName, DType, MatmulArgs, ReduceOpName, UnaryOpNam
 import { Heap } from './heap.js';
 import { SimdgradError } from '../errors.js';
 import { collapseDims } from './strides.js';
+import type { AvgPool2dGeometry, ConvGeometry, Pool2dGeometry } from './backend.js';
 
 /** Most dims an op may have after collapsing (the meta block holds 4 arrays of this many i32s). */
 const MAX_DIMS = 32;
@@ -124,6 +125,17 @@ export class WasmBackend implements Backend {
     this.k.stridedCopy32(dst, src, this.writeMeta([c.shape, s]), c.shape.length);
   }
 
+  copyStrided(dst: number, src: number, shape: readonly number[], dstStrides: readonly number[], srcStrides: readonly number[]): void {
+    const c = collapseDims(shape, [dstStrides, srcStrides]);
+    const [sd, ss] = c.strides as [number[], number[]];
+    if (c.shape.length === 1 && sd[0] === 1 && ss[0] === 1) {
+      this.copy(dst, src, c.shape[0]! * 4);
+      return;
+    }
+    checkDims(c.shape.length);
+    this.k.copyStrided32(dst, src, this.writeMeta([c.shape, sd, ss]), c.shape.length);
+  }
+
   cast(from: DType, to: DType, dst: number, src: number, n: number): void {
     if (from === to) this.copy(dst, src, n * 4);
     else if (from === 'int32') this.k.castI32ToF32(dst, src, n);
@@ -152,6 +164,41 @@ export class WasmBackend implements Backend {
 
   countNonFinite(x: number, n: number): number {
     return this.k.countNonFiniteF32(x, n);
+  }
+
+  im2col(col: number, x: number, g: ConvGeometry): void {
+    this.k.im2colF32(col, x, g.C, g.H, g.W, g.kh, g.kw, g.padH, g.padW, g.strideH, g.strideW, g.dilH, g.dilW, g.outH, g.outW);
+  }
+
+  col2im(x: number, col: number, g: ConvGeometry): void {
+    this.k.col2imF32(x, col, g.C, g.H, g.W, g.kh, g.kw, g.padH, g.padW, g.strideH, g.strideW, g.dilH, g.dilW, g.outH, g.outW);
+  }
+
+  maxPool2d(out: number, argmax: number, x: number, planes: number, g: Pool2dGeometry): void {
+    this.k.maxPool2dF32(out, argmax, x, planes, g.H, g.W, g.kh, g.kw, g.padH, g.padW, g.strideH, g.strideW,
+      g.dilH, g.dilW, g.outH, g.outW);
+  }
+
+  maxPool2dGrad(gx: number, gy: number, argmax: number, planes: number, g: Pool2dGeometry): void {
+    this.k.maxPool2dGradF32(gx, gy, argmax, planes, g.H, g.W, g.outH, g.outW);
+  }
+
+  avgPool2d(out: number, x: number, planes: number, g: AvgPool2dGeometry, countIncludePad: boolean): void {
+    this.k.avgPool2dF32(out, x, planes, g.H, g.W, g.kh, g.kw, g.padH, g.padW, g.strideH, g.strideW,
+      countIncludePad ? 1 : 0, g.outH, g.outW);
+  }
+
+  avgPool2dGrad(gx: number, gy: number, planes: number, g: AvgPool2dGeometry, countIncludePad: boolean): void {
+    this.k.avgPool2dGradF32(gx, gy, planes, g.H, g.W, g.kh, g.kw, g.padH, g.padW, g.strideH, g.strideW,
+      countIncludePad ? 1 : 0, g.outH, g.outW);
+  }
+
+  addBiasNCHW(y: number, bias: number, N: number, C: number, HW: number): void {
+    this.k.addBiasNCHWF32(y, bias, N, C, HW);
+  }
+
+  biasGradNCHW(gb: number, gy: number, N: number, C: number, HW: number): void {
+    this.k.biasGradNCHWF32(gb, gy, N, C, HW);
   }
 }
 
