@@ -656,7 +656,12 @@ ${help()}`);
     await command.run(rest);
     return 0;
   } catch (e) {
-    console.error(e instanceof Error ? e.message.startsWith("bench:") ? e.message : e.stack : String(e));
+    const err = e instanceof Error ? e : new Error(String(e));
+    if (err.code?.startsWith("ERR_PARSE_ARGS")) {
+      console.error(`bench: ${name}: ${err.message} (help: ${name} --help)`);
+    } else {
+      console.error(err.message.startsWith("bench:") ? err.message : err.stack);
+    }
     return 1;
   }
 }

@@ -50,8 +50,13 @@ export async function main(argv: string[]): Promise<number> {
     await command.run(rest);
     return 0;
   } catch (e) {
-    // Our own errors read 'bench: …'; anything else (a kernel trap, a peer bug) gets its stack.
-    console.error(e instanceof Error ? (e.message.startsWith('bench:') ? e.message : e.stack) : String(e));
+    const err = e instanceof Error ? e : new Error(String(e));
+    if ((err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+      console.error(`bench: ${name}: ${err.message} (help: ${name} --help)`);
+    } else {
+      // Our own errors read 'bench: …'; anything else (a kernel trap, a peer bug) gets its stack.
+      console.error(err.message.startsWith('bench:') ? err.message : err.stack);
+    }
     return 1;
   }
 }

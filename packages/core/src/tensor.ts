@@ -298,15 +298,15 @@ export class Tensor {
   }
 
   // ---- reductions -------------------------------------------------------------------------------
-  sum(dim?: number | number[], keepdim = false): Tensor { return red.reduce('sum', this, dim, keepdim); }
-  mean(dim?: number | number[], keepdim = false): Tensor { return red.reduce('mean', this, dim, keepdim); }
+  sum(dim?: number | readonly number[], keepdim = false): Tensor { return red.reduce('sum', this, dim, keepdim); }
+  mean(dim?: number | readonly number[], keepdim = false): Tensor { return red.reduce('mean', this, dim, keepdim); }
   /** Max values (over all elements, or along dim); for indices use argmax. */
-  max(dim?: number | number[], keepdim = false): Tensor { return red.reduce('max', this, dim, keepdim); }
-  min(dim?: number | number[], keepdim = false): Tensor { return red.reduce('min', this, dim, keepdim); }
+  max(dim?: number | readonly number[], keepdim = false): Tensor { return red.reduce('max', this, dim, keepdim); }
+  min(dim?: number | readonly number[], keepdim = false): Tensor { return red.reduce('min', this, dim, keepdim); }
   prod(dim?: number, keepdim = false): Tensor { return red.reduce('prod', this, dim, keepdim); }
   /** Variance (unbiased by default, as PyTorch). */
-  var(dim?: number | number[], keepdim = false, unbiased = true): Tensor { return red.variance(this, dim, keepdim, unbiased); }
-  std(dim?: number | number[], keepdim = false, unbiased = true): Tensor { return red.variance(this, dim, keepdim, unbiased).sqrt(); }
+  var(dim?: number | readonly number[], keepdim = false, unbiased = true): Tensor { return red.variance(this, dim, keepdim, unbiased); }
+  std(dim?: number | readonly number[], keepdim = false, unbiased = true): Tensor { return red.variance(this, dim, keepdim, unbiased).sqrt(); }
   argmax(dim?: number, keepdim = false): Tensor { return red.argReduce('argmax', this, dim, keepdim); }
   argmin(dim?: number, keepdim = false): Tensor { return red.argReduce('argmin', this, dim, keepdim); }
   softmax(dim = -1): Tensor { return red.softmax(this, dim, false); }
@@ -318,9 +318,9 @@ export class Tensor {
   matmul(other: Tensor): Tensor { return matmul(this, other); }
 
   // ---- shape ------------------------------------------------------------------------------------
-  reshape(...shape: (number | number[])[]): Tensor { return sh.reshape(this, flatArgs(shape), false); }
+  reshape(...shape: (number | readonly number[])[]): Tensor { return sh.reshape(this, flatArgs(shape), false); }
   /** Like reshape, but never copies (an error when the layout does not allow a view). */
-  view(...shape: (number | number[])[]): Tensor { return sh.reshape(this, flatArgs(shape), true); }
+  view(...shape: (number | readonly number[])[]): Tensor { return sh.reshape(this, flatArgs(shape), true); }
   flatten(startDim = 0, endDim = -1): Tensor { return sh.flatten(this, startDim, endDim); }
   squeeze(dim?: number): Tensor { return sh.squeeze(this, dim); }
   unsqueeze(dim: number): Tensor { return sh.unsqueeze(this, dim); }
@@ -330,8 +330,8 @@ export class Tensor {
     if (this.ndim > 2) throw new SimdgradError(`t: expects a tensor with ≤ 2 dims (got ${this.ndim}) (help: use transpose(d0, d1))`);
     return this.ndim < 2 ? this.clone() : sh.transpose(this, 0, 1);
   }
-  permute(...dims: (number | number[])[]): Tensor { return sh.permute(this, flatArgs(dims)); }
-  expand(...shape: (number | number[])[]): Tensor { return sh.expand(this, flatArgs(shape)); }
+  permute(...dims: (number | readonly number[])[]): Tensor { return sh.permute(this, flatArgs(dims)); }
+  expand(...shape: (number | readonly number[])[]): Tensor { return sh.expand(this, flatArgs(shape)); }
   /** Elements start…start+length-1 along dim (a view). */
   narrow(dim: number, start: number, length: number): Tensor { return sh.narrow(this, dim, start, length); }
   /** Elements start…end-1 (end exclusive, negative counts from the end) along dim, with a step (a view). */
@@ -352,6 +352,6 @@ function checkNum(op: string, v: number, what: string): number {
 }
 
 /** Accepts `f(2, 3)` and `f([2, 3])` alike. */
-function flatArgs(args: (number | number[])[]): number[] {
-  return args.length === 1 && Array.isArray(args[0]) ? args[0] : (args as number[]);
+function flatArgs(args: (number | readonly number[])[]): number[] {
+  return args.length === 1 && Array.isArray(args[0]) ? [...(args[0] as readonly number[])] : (args as number[]);
 }

@@ -2,9 +2,13 @@
 // and `where`. The contract (export names, argument order, op codes) is src/abi.ts.
 //
 // Design
-// - Every export switches on `op` ONCE, outside any loop; each `case` calls an `@inline` loop helper
-//   with a literal op code, so after inlining Binaryen constant-folds the per-element `switch` and
-//   every op gets its own specialised loop (check: no br_table inside the loops of the .wat).
+// - Every export switches on `op` ONCE, outside any loop; each `case` instantiates a generic
+//   `@inline` loop helper with an op class (`mapUnary<Exp>`, `binRow<Add>` …) whose `@inline`
+//   method is the per-element body, called on `changetype<T>(0)` (a typed null `this`, never
+//   dereferenced). Each loop is thus specialised by the AssemblyScript front end itself.
+//   Trap: passing a literal op code to an inline helper with a switch inside does NOT work in AS
+//   0.28 — the front end does not fold the switch, so every call site gets every op's body
+//   (a 3 MB module that Binaryen -O3 needs 10+ minutes to fold).
 // - Main loops run on f32x4; the 0..3 leftover elements go through the SAME vector code on a
 //   splatted lane (v128.load32_splat) and store lane 0, so a value's result never depends on its
 //   position in the buffer (and there is only one implementation of each op to get right).
@@ -26,19 +30,6 @@ const U_NEG = 0, U_ABS = 1, U_EXP = 2, U_LOG = 3, U_SQRT = 4, U_RSQRT = 5, U_TAN
   U_SIN = 13, U_COS = 14, U_SQUARE = 15, U_RECIPROCAL = 16, U_SIGN = 17, U_FLOOR = 18,
   U_CEIL = 19, U_ROUND = 20, U_ERF = 21, U_LOG1P = 22, U_EXPM1 = 23, U_LEAKY_RELU = 24,
   U_ELU = 25, U_CLAMP = 26, U_POW_SCALAR = 27, U_AFFINE = 28, U_RDIV = 29, U_RPOW = 30;
-
-// Internal specialisations (never seen by callers), chosen outside the loop from the scalar params.
-const I_COPY = 100;     // powScalar p0 = 1: x
-const I_ONE = 101;      // powScalar p0 = 0: 1 (JS: NaN ** 0 = 1)
-const I_CUBE = 102;     // powScalar p0 = 3: x*x*x
-const I_SQRT_JS = 103;  // powScalar p0 = 0.5 with Math.pow's special values
-const I_RSQRT_JS = 104; // powScalar p0 = -0.5 with Math.pow's special values
-const I_INV_SQ = 105;   // powScalar p0 = -2: 1/(x*x)
-// gradient-only specialisations
-const G_ZERO = 200;     // derivative identically 0 (sign, floor, ceil, round, powScalar p0 = 0)
-const G_PASS = 201;     // derivative identically 1 (powScalar p0 = 1)
-const G_SQ3 = 202;      // powScalar p0 = 3: 3x²
-const G_RPOW0 = 203;    // rpow with p0 = 0
 
 const B_ADD = 0, B_SUB = 1, B_MUL = 2, B_DIV = 3, B_POW = 4, B_MAX = 5, B_MIN = 6,
   B_EQ = 7, B_NE = 8, B_LT = 9, B_LE = 10, B_GT = 11, B_GE = 12;
@@ -87,6 +78,13 @@ const ABS_MASK: i32 = 0x7fffffff;
 /** 16-byte load in the main loop; load one f32 and splat it in the tail */
 // @ts-ignore: decorator
 @inline function ld(p: usize, tail: bool): v128 { return tail ? v128.load32_splat(p) : v128.load(p); }
+
+/** Math.sign: ±1.0 for x ≷ 0, and ±0 / NaN returned unchanged */
+// @ts-ignore: decorator
+@inline function vsign(x: v128): v128 {
+  const r = sel(splat(1.0), x, f32x4.gt(x, splat(0)));
+  return sel(splat(-1.0), r, f32x4.lt(x, splat(0)));
+}
 
 /** 2^n for i32 lanes n in [-126, 127] (builds the exponent field). */
 // @ts-ignore: decorator
@@ -290,54 +288,60 @@ const ABS_MASK: i32 = 0x7fffffff;
 }
 
 /**
- * erfc(z)·e^(z²) ≈ R(t), t = 2/(2+z), degree 8, for 1 <= z <= 10.5: relative error 6e-9 before
- * f32 rounding of the coefficients (5.5e-8 after). The scaled erfc is smooth and bounded
- * (0.43 at z = 1, ~1/(z√π) for large z), so erfc(z) = e^(-z²)·R keeps full RELATIVE accuracy deep
+ * erfc(z)·e^(z²) ≈ R(t), t = 2/(2+z), degree 9, for 0.5 <= z <= 9: relative error 7e-10 before
+ * f32 rounding of the coefficients (5.5e-9 after). The scaled erfc is smooth and bounded
+ * (0.62 at z = 0.5, ~1/(z√π) for large z), so erfc(z) = e^(-z²)·R keeps full RELATIVE accuracy deep
  * into the tail (needed for Φ(x) = ½erfc(-x/√2) at x << 0, i.e. gelu of negative inputs).
- * see: own fit as for erfSmallP (4000 points on [1, 10.5]); the variable t = 1/(1 + z/2) follows
- * the idea of Abramowitz & Stegun 7.1.26 (rational variable), but with 9 terms instead of 5.
+ * see: own fit as for erfSmallP (4000 points on [0.5, 9], fit5.py); the variable t = 1/(1 + z/2)
+ * follows the idea of Abramowitz & Stegun 7.1.26 (a rational variable), with 10 terms instead of 5.
  */
 // @ts-ignore: decorator
 @inline function erfcScaledR(z: v128): v128 {
   const t = f32x4.div(splat(2.0), f32x4.add(z, splat(2.0)));
-  let p = madd(t, splat(8.264152706e-02), splat(-1.908996254e-01));
-  p = madd(t, p, splat(3.342804685e-02));
-  p = madd(t, p, splat(9.869507700e-02));
-  p = madd(t, p, splat(1.612483859e-01));
-  p = madd(t, p, splat(2.520069480e-01));
-  p = madd(t, p, splat(2.811648548e-01));
-  p = madd(t, p, splat(2.821819484e-01));
-  return madd(t, p, splat(-3.364216809e-06));
+  let p = madd(t, splat(-7.658982277e-02), splat(3.605097532e-01));
+  p = madd(t, p, splat(-6.280672550e-01));
+  p = madd(t, p, splat(4.243122637e-01));
+  p = madd(t, p, splat(-1.198909804e-01));
+  p = madd(t, p, splat(2.404292673e-01));
+  p = madd(t, p, splat(2.334457040e-01));
+  p = madd(t, p, splat(2.838782072e-01));
+  p = madd(t, p, splat(2.819575667e-01));
+  return madd(t, p, splat(4.637096936e-06));
 }
 
 /**
  * erf x: |x| < 1 -> |x|·P(x²) (relative accuracy near 0), else 1 - e^(-x²)·R(|x|) (e^(-x²) with the
- * exact split of x²); |x| clamped to 10.5 (erf = ±1 exactly in f32 from 3.92). Odd: sign copied
+ * exact split of x²). |x| clamped to 4: erf = ±1 exactly in f32 from 3.92 on, and the clamp keeps
+ * e^(-x²) normal (subnormal intermediates cost ~100 cycles each on x86). Odd: the sign is copied
  * back, so erf(-0) = -0; NaN -> NaN. Both branches are computed for all lanes (SIMD).
  */
 // @ts-ignore: decorator
 @inline function verf(x: v128): v128 {
-  const a = vminc(vabs(x), 10.5);
+  const a = vminc(vabs(x), 4.0);
   const small = f32x4.lt(a, splat(1.0));
   const es = f32x4.mul(a, erfSmallP(f32x4.mul(a, a)));
   const ec = f32x4.mul(vexpNegSq(a, 1.0), erfcScaledR(a));
   return withSign(sel(es, f32x4.sub(splat(1.0), ec), small), x);
 }
 
+/** |x| beyond which Φ(-|x|) (< 3.7e-36) and φ are taken as 0: keeps every intermediate normal. */
+const PHI_CUT: f32 = 12.5;
+
 /**
- * Φ(x) (standard normal CDF) given a = min(|x|, 14.5) and ea = e^(-a²/2) (shared with the gelu
- * gradient). tail = Φ(-a) = ½erfc(a/√2): from the small-z polynomial (½ - ½erf) for a < √2 and from
- * ½·e^(-a²/2)·R(a/√2) beyond — the exponential is computed from a directly (not from the rounded
- * z = a/√2) to keep the tail's relative error ~1e-7. Φ(x) = tail for x < 0, 1 - tail otherwise.
- * Clamp: Φ(-14.5) ≈ 7e-48 is already 0 in f32.
+ * Φ(x) (standard normal CDF) given a = min(|x|, PHI_CUT) and ea = e^(-a²/2) (shared with the gelu
+ * gradient). tail = Φ(-a) = ½erfc(z), z = a/√2: ½ - ½erf(z) for z < 0.5 (cancellation ≤ 1.6×), else
+ * ½·e^(-a²/2)·R(z) — the exponential computed from a directly, not from the rounded z, to keep the
+ * tail's relative error ~1e-7. Φ(x) = tail for x < 0, 1 - tail otherwise; tail = 0 for |x| > PHI_CUT
+ * (true values < 3.7e-36: absolute error only).
  */
 // @ts-ignore: decorator
 @inline function vphi(x: v128, a: v128, ea: v128): v128 {
   const z = f32x4.mul(a, splat(SQRT1_2));
-  const small = f32x4.lt(a, splat(SQRT2));
+  const small = f32x4.lt(z, splat(0.5));
   const es = f32x4.mul(z, erfSmallP(f32x4.mul(z, z)));
   const half = splat(0.5);
-  const tail = sel(madd(es, splat(-0.5), half), f32x4.mul(f32x4.mul(ea, erfcScaledR(z)), half), small);
+  let tail = sel(madd(es, splat(-0.5), half), f32x4.mul(f32x4.mul(ea, erfcScaledR(z)), half), small);
+  tail = v128.andnot(tail, f32x4.gt(vabs(x), splat(PHI_CUT)));
   return sel(tail, f32x4.sub(splat(1.0), tail), f32x4.lt(x, splat(0)));
 }
 
@@ -348,447 +352,636 @@ const ABS_MASK: i32 = 0x7fffffff;
 // @ts-ignore: decorator
 @inline function powJS(x: f32, y: f32): f32 {
   const r = Mathf.pow(x, y);
-  return (Mathf.abs(x) == 1 && !isFinite<f32>(y)) ? NaN : r;
+  return (Mathf.abs(x) == 1 && !isFinite<f32>(y)) ? <f32>NaN : r;
 }
 
-/** Scalar function per lane (sin/cos/pow); in the tail only lane 0 is computed. */
+// Scalar functions applied lane by lane (class S with an inline s(x, p)).
+// sin/cos go through the f64 std-lib functions: measured, AS 0.28's Mathf.sin/cos (musl sinf port)
+// return garbage for |x| in ~[1e26, 1e28] (large-argument reduction bug); the f64 versions are
+// right everywhere and rounding their result to f32 is within 0.5 ulp + 2^-29.
 // @ts-ignore: decorator
-@inline function lanes(op: i32, x: v128, p: f32, tail: bool): v128 {
-  let r = f32x4.splat(scalarFn(op, f32x4.extract_lane(x, 0), p));
+@final class SinS { @inline s(x: f32, p: f32): f32 { return <f32>Math.sin(<f64>x); } }
+// @ts-ignore: decorator
+@final class CosS { @inline s(x: f32, p: f32): f32 { return <f32>Math.cos(<f64>x); } }
+// @ts-ignore: decorator
+@final class PowS { @inline s(x: f32, p: f32): f32 { return powJS(x, p); } }       // x ** p
+// @ts-ignore: decorator
+@final class RPowS { @inline s(x: f32, p: f32): f32 { return powJS(p, x); } }      // p ** x
+
+/** gy·p·x^(p-1) for one lane, in f64 so that neither x^(p-1) nor p·x^(p-1) overflows before gy
+ *  scales it back into range. Math.pow fix-up as in powJS. */
+// @ts-ignore: decorator
+@inline function powGrad1(x: f32, g: f32, p: f32): f32 {
+  const q = <f64>p - 1;
+  let r = Math.pow(<f64>x, q);
+  if (Math.abs(<f64>x) == 1 && !isFinite<f64>(q)) r = NaN;
+  return <f32>(<f64>g * (<f64>p * r));
+}
+
+/** Scalar function per lane; in the tail only lane 0 is computed. */
+// @ts-ignore: decorator
+@inline function lanes<S>(x: v128, p: f32, tail: bool): v128 {
+  const f = changetype<S>(0);
+  let r = f32x4.splat(f.s(f32x4.extract_lane(x, 0), p));
   if (!tail) {
-    r = f32x4.replace_lane(r, 1, scalarFn(op, f32x4.extract_lane(x, 1), p));
-    r = f32x4.replace_lane(r, 2, scalarFn(op, f32x4.extract_lane(x, 2), p));
-    r = f32x4.replace_lane(r, 3, scalarFn(op, f32x4.extract_lane(x, 3), p));
+    r = f32x4.replace_lane(r, 1, f.s(f32x4.extract_lane(x, 1), p));
+    r = f32x4.replace_lane(r, 2, f.s(f32x4.extract_lane(x, 2), p));
+    r = f32x4.replace_lane(r, 3, f.s(f32x4.extract_lane(x, 3), p));
   }
   return r;
 }
 
-// @ts-ignore: decorator
-@inline function scalarFn(op: i32, x: f32, p: f32): f32 {
-  if (op == U_SIN) return Mathf.sin(x);
-  if (op == U_COS) return Mathf.cos(x);
-  if (op == U_POW_SCALAR) return powJS(x, p);          // x ** p
-  if (op == U_RPOW) return powJS(p, x);                // p ** x
-  return p * powJS(x, p - 1);                          // powScalar gradient factor (op = -1)
-}
+// ------------------------------------------------------------------------------ unary ops
+//
+// One class per op: v(x, P0, P1, p0, tail) = f(x) on 4 lanes; g(px, py, pg, P0, P1, p0, C, tail) =
+// gy·f'(x) on 4 lanes, loading only what it needs (x at px, y = f(x) at py, gy at pg; `ld` loads a
+// vector, or one splatted element in the tail). C is an op constant computed once (ln p0 for rpow).
+// Derivatives that are 0/1 by region are applied with selects (gx = 0 there even if gy is NaN or
+// inf, as PyTorch's relu/threshold/clamp backward do).
 
-// ------------------------------------------------------------------------------ unary forward
-
-/** f(x) on 4 lanes for a constant op. */
 // @ts-ignore: decorator
-@inline function unaryV(op: i32, x: v128, P0: v128, P1: v128, p0: f32, tail: bool): v128 {
-  switch (op) {
-    case U_NEG: return f32x4.neg(x);
-    case U_ABS: return vabs(x);
-    case U_EXP: return vexp(x);
-    case U_LOG: return vlog(x);
-    case U_SQRT: return f32x4.sqrt(x);
-    case U_RSQRT: return f32x4.div(splat(1.0), f32x4.sqrt(x));
-    case U_TANH: return vtanh(x);
-    case U_SIGMOID: return vsigmoid(x);
-    // max(x, 0): NaN stays NaN, relu(-0) = +0
-    case U_RELU: return f32x4.max(x, splat(0));
-    case U_GELU: {
-      // x·Φ(x). Trap: x = -inf gives -inf·0 = NaN; multiplying by max(x, -20) instead gives the
-      // limit -0 (Φ(-20) = 0 in f32 anyway). NaN passes (pmax keeps x's NaN).
-      const a = vminc(vabs(x), 14.5);
-      return f32x4.mul(vmaxc(x, -20.0), vphi(x, a, vexpNegSq(a, 0.5)));
-    }
-    case U_GELU_TANH: {
-      // ½x(1 + tanh(u)), u = √(2/π)(x + 0.044715x³), rewritten as x·σ(2u) since 1 + tanh(u) = 2σ(2u):
-      // no cancellation for x << 0. x >= -1e4 clamp: gives -0 (the limit) at -inf instead of NaN.
-      // see: Hendrycks & Gimpel, "Gaussian Error Linear Units" (2016), eq. for the tanh form.
-      const xc = vmaxc(x, -1e4);
-      const u2 = f32x4.mul(xc, madd(f32x4.mul(xc, xc), splat(0.0713548162726), splat(1.59576912160573)));
-      return f32x4.mul(xc, vsigmoid(u2));
-    }
-    case U_SILU: {
-      // x·σ(x); x clamped at -200 so that x = -inf gives -0 (limit) instead of -inf·0 = NaN
-      const xc = vmaxc(x, -200.0);
-      return f32x4.mul(xc, vsigmoid(xc));
-    }
-    case U_SOFTPLUS:
-      // ln(1 + e^x) = max(x, 0) + log1p(e^-|x|): no overflow for large x, accurate e^x for x << 0
-      return f32x4.add(f32x4.max(x, splat(0)), vlog1p(vexp(vnabs(x))));
-    case U_SIN: return lanes(U_SIN, x, 0, tail);
-    case U_COS: return lanes(U_COS, x, 0, tail);
-    case U_SQUARE: return f32x4.mul(x, x);
-    case U_RECIPROCAL: return f32x4.div(splat(1.0), x);
-    case U_SIGN: {
-      // Math.sign semantics: ±1, and ±0 / NaN returned as is
-      const r = sel(splat(1.0), x, f32x4.gt(x, splat(0)));
-      return sel(splat(-1.0), r, f32x4.lt(x, splat(0)));
-    }
-    case U_FLOOR: return f32x4.floor(x);
-    case U_CEIL: return f32x4.ceil(x);
-    // round half to even (like torch.round / numpy), NOT JS Math.round (half up)
-    case U_ROUND: return f32x4.nearest(x);
-    case U_ERF: return verf(x);
-    case U_LOG1P: return vlog1p(x);
-    case U_EXPM1: return vexpm1(x, true);
-    case U_LEAKY_RELU: return sel(x, f32x4.mul(x, P0), f32x4.gt(x, splat(0)));
-    case U_ELU: return sel(x, f32x4.mul(P0, vexpm1(vminc(x, 0), false)), f32x4.gt(x, splat(0)));
-    // min(max(x, p0), p1): f32x4.max/min propagate NaN; p0 > p1 gives p1 (as torch.clamp)
-    case U_CLAMP: return f32x4.min(f32x4.max(x, P0), P1);
-    case U_POW_SCALAR: return lanes(U_POW_SCALAR, x, p0, tail);
-    case U_AFFINE: return madd(P0, x, P1);
-    case U_RDIV: return f32x4.div(P0, x);
-    case U_RPOW: return lanes(U_RPOW, x, p0, tail);
-    // powScalar specialisations (Math.pow special values kept)
-    case I_COPY: return x;
-    case I_ONE: return splat(1.0);
-    case I_CUBE: return f32x4.mul(f32x4.mul(x, x), x);
-    case I_SQRT_JS:
-      // pow(-0, .5) = +0 (sqrt gives -0), pow(-inf, .5) = +inf (sqrt gives NaN)
-      return sel(splat(Infinity), vabs(f32x4.sqrt(x)), f32x4.eq(x, splat(-Infinity)));
-    case I_RSQRT_JS:
-      // pow(-0, -.5) = +inf (1/sqrt gives -inf), pow(-inf, -.5) = +0 (NaN)
-      return sel(splat(0), f32x4.div(splat(1.0), vabs(f32x4.sqrt(x))), f32x4.eq(x, splat(-Infinity)));
-    case I_INV_SQ: return f32x4.div(splat(1.0), f32x4.mul(x, x));
+@final class Neg {
+  @inline v(x: v128, P0: v128, P1: v128, p0: f32, tail: bool): v128 { return f32x4.neg(x); }
+  @inline g(px: usize, py: usize, pg: usize, P0: v128, P1: v128, p0: f32, C: v128, tail: bool): v128 {
+    return f32x4.neg(ld(pg, tail));
   }
-  return x; // unreachable
+}
+// @ts-ignore: decorator
+@final class Abs {
+  @inline v(x: v128, P0: v128, P1: v128, p0: f32, tail: bool): v128 { return vabs(x); }
+  // sign(x)·gy with sign(±0) = ±0 (so gx = ±0·gy, 0 as PyTorch), sign(NaN) = NaN
+  @inline g(px: usize, py: usize, pg: usize, P0: v128, P1: v128, p0: f32, C: v128, tail: bool): v128 {
+    return f32x4.mul(ld(pg, tail), vsign(ld(px, tail)));
+  }
+}
+// @ts-ignore: decorator
+@final class Exp {
+  @inline v(x: v128, P0: v128, P1: v128, p0: f32, tail: bool): v128 { return vexp(x); }
+  @inline g(px: usize, py: usize, pg: usize, P0: v128, P1: v128, p0: f32, C: v128, tail: bool): v128 {
+    return f32x4.mul(ld(pg, tail), ld(py, tail));
+  }
+}
+// @ts-ignore: decorator
+@final class Log {
+  @inline v(x: v128, P0: v128, P1: v128, p0: f32, tail: bool): v128 { return vlog(x); }
+  @inline g(px: usize, py: usize, pg: usize, P0: v128, P1: v128, p0: f32, C: v128, tail: bool): v128 {
+    return f32x4.div(ld(pg, tail), ld(px, tail));
+  }
+}
+// @ts-ignore: decorator
+@final class Sqrt {
+  @inline v(x: v128, P0: v128, P1: v128, p0: f32, tail: bool): v128 { return f32x4.sqrt(x); }
+  @inline g(px: usize, py: usize, pg: usize, P0: v128, P1: v128, p0: f32, C: v128, tail: bool): v128 {
+    const y = ld(py, tail);
+    return f32x4.div(ld(pg, tail), f32x4.add(y, y)); // gy·0.5/y, one rounding
+  }
+}
+// @ts-ignore: decorator
+@final class Rsqrt {
+  @inline v(x: v128, P0: v128, P1: v128, p0: f32, tail: bool): v128 { return f32x4.div(splat(1.0), f32x4.sqrt(x)); }
+  @inline g(px: usize, py: usize, pg: usize, P0: v128, P1: v128, p0: f32, C: v128, tail: bool): v128 {
+    // (-0.5·gy·y)·y² : gy first, so y³ alone can't overflow when the product is finite
+    const y = ld(py, tail);
+    return f32x4.mul(f32x4.mul(f32x4.mul(ld(pg, tail), splat(-0.5)), y), f32x4.mul(y, y));
+  }
+}
+// @ts-ignore: decorator
+@final class Tanh {
+  @inline v(x: v128, P0: v128, P1: v128, p0: f32, tail: bool): v128 { return vtanh(x); }
+  @inline g(px: usize, py: usize, pg: usize, P0: v128, P1: v128, p0: f32, C: v128, tail: bool): v128 {
+    const y = ld(py, tail);
+    return f32x4.mul(ld(pg, tail), madd(f32x4.neg(y), y, splat(1.0)));
+  }
+}
+// @ts-ignore: decorator
+@final class Sigmoid {
+  @inline v(x: v128, P0: v128, P1: v128, p0: f32, tail: bool): v128 { return vsigmoid(x); }
+  @inline g(px: usize, py: usize, pg: usize, P0: v128, P1: v128, p0: f32, C: v128, tail: bool): v128 {
+    const y = ld(py, tail);
+    return f32x4.mul(ld(pg, tail), f32x4.mul(y, f32x4.sub(splat(1.0), y)));
+  }
+}
+// @ts-ignore: decorator
+@final class Relu {
+  // max(x, 0): NaN stays NaN, relu(-0) = +0
+  @inline v(x: v128, P0: v128, P1: v128, p0: f32, tail: bool): v128 { return f32x4.max(x, splat(0)); }
+  @inline g(px: usize, py: usize, pg: usize, P0: v128, P1: v128, p0: f32, C: v128, tail: bool): v128 {
+    return v128.and(ld(pg, tail), f32x4.gt(ld(px, tail), splat(0)));
+  }
+}
+// @ts-ignore: decorator
+@final class Gelu {
+  // x·Φ(x). Trap: x = -inf gives -inf·0 = NaN; multiplying by max(x, -20) instead gives the limit
+  // -0 (Φ = 0 there anyway). NaN passes (pmax keeps x's NaN).
+  @inline v(x: v128, P0: v128, P1: v128, p0: f32, tail: bool): v128 {
+    const a = vminc(vabs(x), PHI_CUT);
+    return f32x4.mul(vmaxc(x, -20.0), vphi(x, a, vexpNegSq(a, 0.5)));
+  }
+  // Φ(x) + x·φ(x), φ(x) = e^(-x²/2)/√(2π) (the same e^(-a²/2) feeds Φ's tail). Beyond PHI_CUT φ is
+  // taken as 0 and x clamped in the product (at ±inf, x·φ would be inf·0): gelu' = 0 / 1 there.
+  @inline g(px: usize, py: usize, pg: usize, P0: v128, P1: v128, p0: f32, C: v128, tail: bool): v128 {
+    const x = ld(px, tail);
+    const a = vminc(vabs(x), PHI_CUT);
+    const ea = v128.andnot(vexpNegSq(a, 0.5), f32x4.gt(vabs(x), splat(PHI_CUT)));
+    const xc = vmaxc(vminc(x, PHI_CUT), -PHI_CUT);
+    return f32x4.mul(ld(pg, tail), madd(f32x4.mul(xc, ea), splat(INV_SQRT_2PI), vphi(x, a, ea)));
+  }
+}
+// @ts-ignore: decorator
+@final class GeluTanh {
+  // ½x(1 + tanh(u)), u = √(2/π)(x + 0.044715x³), evaluated as x·σ(v), v = 2u = x(c0 + c1x²), since
+  // 1 + tanh(u) = 2σ(2u): no cancellation for x << 0. Clamp x >= -1e4 gives -0 (the limit) at -inf
+  // instead of -inf·0 = NaN. see: Hendrycks & Gimpel, "Gaussian Error Linear Units" (2016).
+  // σ(v) is set to 0 for v < -87 (true σ < 1.7e-38): keeps e^v out of the subnormal range, which
+  // costs ~100 cycles per op on x86; the absolute error is below |x|·1.7e-38.
+  @inline v(x: v128, P0: v128, P1: v128, p0: f32, tail: bool): v128 {
+    const xc = vmaxc(x, -1e4);
+    const v = f32x4.mul(xc, madd(f32x4.mul(xc, xc), splat(0.0713548162726), splat(1.59576912160573)));
+    const e = vexp(vmaxc(vnabs(v), -87.0));
+    const s = f32x4.div(sel(splat(1.0), e, f32x4.ge(v, splat(0))), f32x4.add(e, splat(1.0)));
+    return f32x4.mul(xc, v128.andnot(s, f32x4.lt(v, splat(-87.0))));
+  }
+  // y' = s + x·v'·s(1-s), v' = c0 + 3c1x², s(1-s) = e/(1+e)² with e = e^(-|v|) (stable: no 1 - s
+  // cancellation, no overflow). x clamped to ±20 (y' is exactly 1 / 0 in f32 beyond; avoids inf·0
+  // from x³ overflowing).
+  @inline g(px: usize, py: usize, pg: usize, P0: v128, P1: v128, p0: f32, C: v128, tail: bool): v128 {
+    const one = splat(1.0);
+    const x = vmaxc(vminc(ld(px, tail), 20.0), -20.0);
+    const x2 = f32x4.mul(x, x);
+    const v = f32x4.mul(x, madd(x2, splat(0.0713548162726), splat(1.59576912160573)));
+    const dv = madd(x2, splat(0.2140644488178), splat(1.59576912160573));
+    // e = 0 for |v| > 87 (as in v(): no subnormal intermediates; s and s(1-s) become exact 0 / 1)
+    const e = v128.andnot(vexp(vmaxc(vnabs(v), -87.0)), f32x4.gt(vabs(v), splat(87.0)));
+    const inv = f32x4.div(one, f32x4.add(one, e));
+    const s = sel(inv, f32x4.mul(e, inv), f32x4.ge(v, splat(0)));
+    const ds = f32x4.mul(f32x4.mul(e, inv), inv);
+    return f32x4.mul(ld(pg, tail), madd(f32x4.mul(x, dv), ds, s));
+  }
+}
+// @ts-ignore: decorator
+@final class Silu {
+  // x·σ(x); x clamped at -200 so that x = -inf gives -0 (the limit) instead of -inf·0 = NaN
+  @inline v(x: v128, P0: v128, P1: v128, p0: f32, tail: bool): v128 {
+    const xc = vmaxc(x, -200.0);
+    return f32x4.mul(xc, vsigmoid(xc));
+  }
+  // s·(1 + x·(1 - s)) with 1 - s = σ(-x) computed directly (stable); x clamped to ±200 (derivative
+  // exactly 1 / -0 there) so ±inf give no inf·0.
+  @inline g(px: usize, py: usize, pg: usize, P0: v128, P1: v128, p0: f32, C: v128, tail: bool): v128 {
+    const one = splat(1.0);
+    const x = vmaxc(vminc(ld(px, tail), 200.0), -200.0);
+    const e = vexp(vnabs(x));
+    const inv = f32x4.div(one, f32x4.add(one, e));
+    const pos = f32x4.ge(x, splat(0));
+    const s = sel(inv, f32x4.mul(e, inv), pos);
+    const ns = sel(f32x4.mul(e, inv), inv, pos);
+    return f32x4.mul(ld(pg, tail), f32x4.mul(s, madd(x, ns, one)));
+  }
+}
+// @ts-ignore: decorator
+@final class Softplus {
+  // ln(1 + e^x) = max(x, 0) + log1p(e^-|x|): no overflow for large x, keeps e^x's relative accuracy
+  // for x << 0 (PyTorch's default threshold = 20 linearisation is NOT applied: exact everywhere)
+  @inline v(x: v128, P0: v128, P1: v128, p0: f32, tail: bool): v128 {
+    return f32x4.add(f32x4.max(x, splat(0)), vlog1p(vexp(vnabs(x))));
+  }
+  @inline g(px: usize, py: usize, pg: usize, P0: v128, P1: v128, p0: f32, C: v128, tail: bool): v128 {
+    return f32x4.mul(ld(pg, tail), vsigmoid(ld(px, tail)));
+  }
+}
+// @ts-ignore: decorator
+@final class Sin {
+  @inline v(x: v128, P0: v128, P1: v128, p0: f32, tail: bool): v128 { return lanes<SinS>(x, 0, tail); }
+  @inline g(px: usize, py: usize, pg: usize, P0: v128, P1: v128, p0: f32, C: v128, tail: bool): v128 {
+    return f32x4.mul(ld(pg, tail), lanes<CosS>(ld(px, tail), 0, tail));
+  }
+}
+// @ts-ignore: decorator
+@final class Cos {
+  @inline v(x: v128, P0: v128, P1: v128, p0: f32, tail: bool): v128 { return lanes<CosS>(x, 0, tail); }
+  @inline g(px: usize, py: usize, pg: usize, P0: v128, P1: v128, p0: f32, C: v128, tail: bool): v128 {
+    return f32x4.neg(f32x4.mul(ld(pg, tail), lanes<SinS>(ld(px, tail), 0, tail)));
+  }
+}
+// @ts-ignore: decorator
+@final class Square {
+  @inline v(x: v128, P0: v128, P1: v128, p0: f32, tail: bool): v128 { return f32x4.mul(x, x); }
+  @inline g(px: usize, py: usize, pg: usize, P0: v128, P1: v128, p0: f32, C: v128, tail: bool): v128 {
+    const x = ld(px, tail);
+    return f32x4.mul(f32x4.mul(ld(pg, tail), x), splat(2.0));
+  }
+}
+// @ts-ignore: decorator
+@final class Reciprocal {
+  @inline v(x: v128, P0: v128, P1: v128, p0: f32, tail: bool): v128 { return f32x4.div(splat(1.0), x); }
+  @inline g(px: usize, py: usize, pg: usize, P0: v128, P1: v128, p0: f32, C: v128, tail: bool): v128 {
+    const y = ld(py, tail);
+    return f32x4.neg(f32x4.mul(f32x4.mul(ld(pg, tail), y), y)); // (gy·y)·y: no y² overflow
+  }
+}
+// @ts-ignore: decorator
+@final class Sign {
+  // Math.sign semantics: ±1, and ±0 / NaN returned as they are
+  @inline v(x: v128, P0: v128, P1: v128, p0: f32, tail: bool): v128 { return vsign(x); }
+}
+// @ts-ignore: decorator
+@final class Floor { @inline v(x: v128, P0: v128, P1: v128, p0: f32, tail: bool): v128 { return f32x4.floor(x); } }
+// @ts-ignore: decorator
+@final class Ceil { @inline v(x: v128, P0: v128, P1: v128, p0: f32, tail: bool): v128 { return f32x4.ceil(x); } }
+// @ts-ignore: decorator
+@final class Round {
+  // round half to even (like torch.round / numpy.round), NOT JS Math.round (half up)
+  @inline v(x: v128, P0: v128, P1: v128, p0: f32, tail: bool): v128 { return f32x4.nearest(x); }
+}
+// @ts-ignore: decorator
+@final class Erf {
+  @inline v(x: v128, P0: v128, P1: v128, p0: f32, tail: bool): v128 { return verf(x); }
+  // 2/√π·e^(-x²); |x| clamped to 10.5 (e^-110 = 0 in f32), square split exactly as in verf.
+  // (For 9.4 < |x| <= 10.5 the true value is subnormal and computed as such: slow but right.)
+  @inline g(px: usize, py: usize, pg: usize, P0: v128, P1: v128, p0: f32, C: v128, tail: bool): v128 {
+    const a = vminc(vabs(ld(px, tail)), 10.5);
+    return f32x4.mul(ld(pg, tail), f32x4.mul(vexpNegSq(a, 1.0), splat(TWO_OVER_SQRTPI)));
+  }
+}
+// @ts-ignore: decorator
+@final class Log1p {
+  @inline v(x: v128, P0: v128, P1: v128, p0: f32, tail: bool): v128 { return vlog1p(x); }
+  @inline g(px: usize, py: usize, pg: usize, P0: v128, P1: v128, p0: f32, C: v128, tail: bool): v128 {
+    return f32x4.div(ld(pg, tail), f32x4.add(ld(px, tail), splat(1.0)));
+  }
+}
+// @ts-ignore: decorator
+@final class Expm1 {
+  @inline v(x: v128, P0: v128, P1: v128, p0: f32, tail: bool): v128 { return vexpm1(x, true); }
+  @inline g(px: usize, py: usize, pg: usize, P0: v128, P1: v128, p0: f32, C: v128, tail: bool): v128 {
+    return f32x4.mul(ld(pg, tail), f32x4.add(ld(py, tail), splat(1.0)));
+  }
+}
+// @ts-ignore: decorator
+@final class LeakyRelu {
+  @inline v(x: v128, P0: v128, P1: v128, p0: f32, tail: bool): v128 {
+    return sel(x, f32x4.mul(x, P0), f32x4.gt(x, splat(0)));
+  }
+  @inline g(px: usize, py: usize, pg: usize, P0: v128, P1: v128, p0: f32, C: v128, tail: bool): v128 {
+    const gy = ld(pg, tail);
+    return sel(gy, f32x4.mul(gy, P0), f32x4.gt(ld(px, tail), splat(0)));
+  }
+}
+// @ts-ignore: decorator
+@final class Elu {
+  // expm1 on min(x, 0): the unselected lanes stay in range; NaN -> p0·NaN = NaN
+  @inline v(x: v128, P0: v128, P1: v128, p0: f32, tail: bool): v128 {
+    return sel(x, f32x4.mul(P0, vexpm1(vminc(x, 0), false)), f32x4.gt(x, splat(0)));
+  }
+  // x <= 0: y + p0 (= p0·e^x), from the output as PyTorch does
+  @inline g(px: usize, py: usize, pg: usize, P0: v128, P1: v128, p0: f32, C: v128, tail: bool): v128 {
+    const gy = ld(pg, tail);
+    return sel(gy, f32x4.mul(gy, f32x4.add(ld(py, tail), P0)), f32x4.gt(ld(px, tail), splat(0)));
+  }
+}
+// @ts-ignore: decorator
+@final class Clamp {
+  // min(max(x, p0), p1): f32x4.max/min propagate NaN; p0 > p1 gives p1 (as torch.clamp)
+  @inline v(x: v128, P0: v128, P1: v128, p0: f32, tail: bool): v128 { return f32x4.min(f32x4.max(x, P0), P1); }
+  @inline g(px: usize, py: usize, pg: usize, P0: v128, P1: v128, p0: f32, C: v128, tail: bool): v128 {
+    const x = ld(px, tail);
+    return v128.and(ld(pg, tail), v128.and(f32x4.ge(x, P0), f32x4.le(x, P1)));
+  }
+}
+// @ts-ignore: decorator
+@final class PowScalar {
+  @inline v(x: v128, P0: v128, P1: v128, p0: f32, tail: bool): v128 { return lanes<PowS>(x, p0, tail); }
+  @inline g(px: usize, py: usize, pg: usize, P0: v128, P1: v128, p0: f32, C: v128, tail: bool): v128 {
+    const x = ld(px, tail), g = ld(pg, tail);
+    let r = f32x4.splat(powGrad1(f32x4.extract_lane(x, 0), f32x4.extract_lane(g, 0), p0));
+    if (!tail) {
+      r = f32x4.replace_lane(r, 1, powGrad1(f32x4.extract_lane(x, 1), f32x4.extract_lane(g, 1), p0));
+      r = f32x4.replace_lane(r, 2, powGrad1(f32x4.extract_lane(x, 2), f32x4.extract_lane(g, 2), p0));
+      r = f32x4.replace_lane(r, 3, powGrad1(f32x4.extract_lane(x, 3), f32x4.extract_lane(g, 3), p0));
+    }
+    return r;
+  }
+}
+// @ts-ignore: decorator
+@final class Affine {
+  @inline v(x: v128, P0: v128, P1: v128, p0: f32, tail: bool): v128 { return madd(P0, x, P1); }
+  @inline g(px: usize, py: usize, pg: usize, P0: v128, P1: v128, p0: f32, C: v128, tail: bool): v128 {
+    return f32x4.mul(ld(pg, tail), P0);
+  }
+}
+// @ts-ignore: decorator
+@final class Rdiv {
+  @inline v(x: v128, P0: v128, P1: v128, p0: f32, tail: bool): v128 { return f32x4.div(P0, x); }
+  // -p0/x² evaluated as -(gy·y)/x: no x² underflow/overflow
+  @inline g(px: usize, py: usize, pg: usize, P0: v128, P1: v128, p0: f32, C: v128, tail: bool): v128 {
+    return f32x4.neg(f32x4.div(f32x4.mul(ld(pg, tail), ld(py, tail)), ld(px, tail)));
+  }
+}
+// @ts-ignore: decorator
+@final class Rpow {
+  @inline v(x: v128, P0: v128, P1: v128, p0: f32, tail: bool): v128 { return lanes<RPowS>(x, p0, tail); }
+  // y·ln p0 (C = ln p0)
+  @inline g(px: usize, py: usize, pg: usize, P0: v128, P1: v128, p0: f32, C: v128, tail: bool): v128 {
+    return f32x4.mul(f32x4.mul(ld(pg, tail), C), ld(py, tail));
+  }
 }
 
+// powScalar / gradient specialisations picked outside the loop (Math.pow special values kept)
 // @ts-ignore: decorator
-@inline function mapUnary(op: i32, out: usize, x: usize, n: i32, p0: f32, p1: f32): void {
+@final class Copy { @inline v(x: v128, P0: v128, P1: v128, p0: f32, tail: bool): v128 { return x; } }
+// @ts-ignore: decorator
+@final class One { @inline v(x: v128, P0: v128, P1: v128, p0: f32, tail: bool): v128 { return splat(1.0); } } // NaN ** 0 = 1
+// @ts-ignore: decorator
+@final class Cube {
+  @inline v(x: v128, P0: v128, P1: v128, p0: f32, tail: bool): v128 { return f32x4.mul(f32x4.mul(x, x), x); }
+  @inline g(px: usize, py: usize, pg: usize, P0: v128, P1: v128, p0: f32, C: v128, tail: bool): v128 {
+    const x = ld(px, tail);
+    return f32x4.mul(f32x4.mul(f32x4.mul(ld(pg, tail), splat(3.0)), x), x);
+  }
+}
+// @ts-ignore: decorator
+@final class SqrtJS {
+  // pow(-0, .5) = +0 (sqrt gives -0), pow(-inf, .5) = +inf (sqrt gives NaN)
+  @inline v(x: v128, P0: v128, P1: v128, p0: f32, tail: bool): v128 {
+    return sel(splat(Infinity), vabs(f32x4.sqrt(x)), f32x4.eq(x, splat(-Infinity)));
+  }
+}
+// @ts-ignore: decorator
+@final class RsqrtJS {
+  // pow(-0, -.5) = +inf (1/sqrt gives -inf), pow(-inf, -.5) = +0 (1/sqrt gives NaN)
+  @inline v(x: v128, P0: v128, P1: v128, p0: f32, tail: bool): v128 {
+    return sel(splat(0), f32x4.div(splat(1.0), vabs(f32x4.sqrt(x))), f32x4.eq(x, splat(-Infinity)));
+  }
+}
+// @ts-ignore: decorator
+@final class InvSquare {
+  @inline v(x: v128, P0: v128, P1: v128, p0: f32, tail: bool): v128 { return f32x4.div(splat(1.0), f32x4.mul(x, x)); }
+}
+// @ts-ignore: decorator
+@final class GradZero {
+  @inline g(px: usize, py: usize, pg: usize, P0: v128, P1: v128, p0: f32, C: v128, tail: bool): v128 { return splat(0); }
+}
+// @ts-ignore: decorator
+@final class GradPass {
+  @inline g(px: usize, py: usize, pg: usize, P0: v128, P1: v128, p0: f32, C: v128, tail: bool): v128 { return ld(pg, tail); }
+}
+// @ts-ignore: decorator
+@final class Rpow0Grad {
+  // 0 ** x: y·ln 0 = y·(-inf) is defined as 0 where x >= 0 (as PyTorch's masked_fill); x < 0 -> -inf·gy
+  @inline g(px: usize, py: usize, pg: usize, P0: v128, P1: v128, p0: f32, C: v128, tail: bool): v128 {
+    const gx = f32x4.mul(ld(pg, tail), f32x4.mul(ld(py, tail), C));
+    return v128.andnot(gx, f32x4.ge(ld(px, tail), splat(0)));
+  }
+}
+
+// ------------------------------------------------------------------------------ unary loops
+
+// @ts-ignore: decorator
+@inline function mapUnary<Op>(out: usize, x: usize, n: i32, p0: f32, p1: f32): void {
+  const op = changetype<Op>(0);
   const P0 = f32x4.splat(p0), P1 = f32x4.splat(p1);
   let i = 0;
   for (; i + 4 <= n; i += 4) {
     const o = <usize>i << 2;
-    v128.store(out + o, unaryV(op, v128.load(x + o), P0, P1, p0, false));
+    v128.store(out + o, op.v(v128.load(x + o), P0, P1, p0, false));
   }
   for (; i < n; i++) {
     const o = <usize>i << 2;
-    store<f32>(out + o, f32x4.extract_lane(unaryV(op, v128.load32_splat(x + o), P0, P1, p0, true), 0));
+    store<f32>(out + o, f32x4.extract_lane(op.v(v128.load32_splat(x + o), P0, P1, p0, true), 0));
   }
 }
 
-/** out[i] = f(x[i]) for i < n; op is a UnaryOp code (abi.ts), p0/p1 its parameters. In place OK. */
+/** out[i] = f(x[i]) for i < n; op is a UnaryOp code (abi.ts), p0/p1 its parameters. out may equal x. */
 export function unaryF32(op: i32, out: usize, x: usize, n: i32, p0: f32, p1: f32): void {
   switch (op) {
-    case U_NEG: mapUnary(U_NEG, out, x, n, p0, p1); break;
-    case U_ABS: mapUnary(U_ABS, out, x, n, p0, p1); break;
-    case U_EXP: mapUnary(U_EXP, out, x, n, p0, p1); break;
-    case U_LOG: mapUnary(U_LOG, out, x, n, p0, p1); break;
-    case U_SQRT: mapUnary(U_SQRT, out, x, n, p0, p1); break;
-    case U_RSQRT: mapUnary(U_RSQRT, out, x, n, p0, p1); break;
-    case U_TANH: mapUnary(U_TANH, out, x, n, p0, p1); break;
-    case U_SIGMOID: mapUnary(U_SIGMOID, out, x, n, p0, p1); break;
-    case U_RELU: mapUnary(U_RELU, out, x, n, p0, p1); break;
-    case U_GELU: mapUnary(U_GELU, out, x, n, p0, p1); break;
-    case U_GELU_TANH: mapUnary(U_GELU_TANH, out, x, n, p0, p1); break;
-    case U_SILU: mapUnary(U_SILU, out, x, n, p0, p1); break;
-    case U_SOFTPLUS: mapUnary(U_SOFTPLUS, out, x, n, p0, p1); break;
-    case U_SIN: mapUnary(U_SIN, out, x, n, p0, p1); break;
-    case U_COS: mapUnary(U_COS, out, x, n, p0, p1); break;
-    case U_SQUARE: mapUnary(U_SQUARE, out, x, n, p0, p1); break;
-    case U_RECIPROCAL: mapUnary(U_RECIPROCAL, out, x, n, p0, p1); break;
-    case U_SIGN: mapUnary(U_SIGN, out, x, n, p0, p1); break;
-    case U_FLOOR: mapUnary(U_FLOOR, out, x, n, p0, p1); break;
-    case U_CEIL: mapUnary(U_CEIL, out, x, n, p0, p1); break;
-    case U_ROUND: mapUnary(U_ROUND, out, x, n, p0, p1); break;
-    case U_ERF: mapUnary(U_ERF, out, x, n, p0, p1); break;
-    case U_LOG1P: mapUnary(U_LOG1P, out, x, n, p0, p1); break;
-    case U_EXPM1: mapUnary(U_EXPM1, out, x, n, p0, p1); break;
-    case U_LEAKY_RELU: mapUnary(U_LEAKY_RELU, out, x, n, p0, p1); break;
-    case U_ELU: mapUnary(U_ELU, out, x, n, p0, p1); break;
-    case U_CLAMP: mapUnary(U_CLAMP, out, x, n, p0, p1); break;
+    case U_NEG: mapUnary<Neg>(out, x, n, p0, p1); break;
+    case U_ABS: mapUnary<Abs>(out, x, n, p0, p1); break;
+    case U_EXP: mapUnary<Exp>(out, x, n, p0, p1); break;
+    case U_LOG: mapUnary<Log>(out, x, n, p0, p1); break;
+    case U_SQRT: mapUnary<Sqrt>(out, x, n, p0, p1); break;
+    case U_RSQRT: mapUnary<Rsqrt>(out, x, n, p0, p1); break;
+    case U_TANH: mapUnary<Tanh>(out, x, n, p0, p1); break;
+    case U_SIGMOID: mapUnary<Sigmoid>(out, x, n, p0, p1); break;
+    case U_RELU: mapUnary<Relu>(out, x, n, p0, p1); break;
+    case U_GELU: mapUnary<Gelu>(out, x, n, p0, p1); break;
+    case U_GELU_TANH: mapUnary<GeluTanh>(out, x, n, p0, p1); break;
+    case U_SILU: mapUnary<Silu>(out, x, n, p0, p1); break;
+    case U_SOFTPLUS: mapUnary<Softplus>(out, x, n, p0, p1); break;
+    case U_SIN: mapUnary<Sin>(out, x, n, p0, p1); break;
+    case U_COS: mapUnary<Cos>(out, x, n, p0, p1); break;
+    case U_SQUARE: mapUnary<Square>(out, x, n, p0, p1); break;
+    case U_RECIPROCAL: mapUnary<Reciprocal>(out, x, n, p0, p1); break;
+    case U_SIGN: mapUnary<Sign>(out, x, n, p0, p1); break;
+    case U_FLOOR: mapUnary<Floor>(out, x, n, p0, p1); break;
+    case U_CEIL: mapUnary<Ceil>(out, x, n, p0, p1); break;
+    case U_ROUND: mapUnary<Round>(out, x, n, p0, p1); break;
+    case U_ERF: mapUnary<Erf>(out, x, n, p0, p1); break;
+    case U_LOG1P: mapUnary<Log1p>(out, x, n, p0, p1); break;
+    case U_EXPM1: mapUnary<Expm1>(out, x, n, p0, p1); break;
+    case U_LEAKY_RELU: mapUnary<LeakyRelu>(out, x, n, p0, p1); break;
+    case U_ELU: mapUnary<Elu>(out, x, n, p0, p1); break;
+    case U_CLAMP: mapUnary<Clamp>(out, x, n, p0, p1); break;
     case U_POW_SCALAR: {
       // common exponents without the per-lane scalar pow; all keep Math.pow's special values
-      if (p0 == 1) mapUnary(I_COPY, out, x, n, p0, p1);
-      else if (p0 == 2) mapUnary(U_SQUARE, out, x, n, p0, p1);
-      else if (p0 == 0) mapUnary(I_ONE, out, x, n, p0, p1);
-      else if (p0 == 3) mapUnary(I_CUBE, out, x, n, p0, p1);
-      else if (p0 == 0.5) mapUnary(I_SQRT_JS, out, x, n, p0, p1);
-      else if (p0 == -0.5) mapUnary(I_RSQRT_JS, out, x, n, p0, p1);
-      else if (p0 == -1) mapUnary(U_RECIPROCAL, out, x, n, p0, p1);
-      else if (p0 == -2) mapUnary(I_INV_SQ, out, x, n, p0, p1);
-      else mapUnary(U_POW_SCALAR, out, x, n, p0, p1);
+      if (p0 == 1) mapUnary<Copy>(out, x, n, p0, p1);
+      else if (p0 == 2) mapUnary<Square>(out, x, n, p0, p1);
+      else if (p0 == 0) mapUnary<One>(out, x, n, p0, p1);
+      else if (p0 == 3) mapUnary<Cube>(out, x, n, p0, p1);
+      else if (p0 == 0.5) mapUnary<SqrtJS>(out, x, n, p0, p1);
+      else if (p0 == -0.5) mapUnary<RsqrtJS>(out, x, n, p0, p1);
+      else if (p0 == -1) mapUnary<Reciprocal>(out, x, n, p0, p1);
+      else if (p0 == -2) mapUnary<InvSquare>(out, x, n, p0, p1);
+      else mapUnary<PowScalar>(out, x, n, p0, p1);
       break;
     }
-    case U_AFFINE: mapUnary(U_AFFINE, out, x, n, p0, p1); break;
-    case U_RDIV: mapUnary(U_RDIV, out, x, n, p0, p1); break;
-    case U_RPOW: mapUnary(U_RPOW, out, x, n, p0, p1); break;
+    case U_AFFINE: mapUnary<Affine>(out, x, n, p0, p1); break;
+    case U_RDIV: mapUnary<Rdiv>(out, x, n, p0, p1); break;
+    case U_RPOW: mapUnary<Rpow>(out, x, n, p0, p1); break;
   }
 }
 
-// ------------------------------------------------------------------------------ unary gradient
-
-/**
- * gx on 4 lanes for a constant op: loads only the operands the op needs (x at px, y = f(x) at py,
- * gy at pg). `C` is an op-specific constant computed once outside the loop.
- * Derivatives that are 0/1 by region are applied with selects (gx = 0 there even if gy is NaN or
- * inf, as PyTorch's relu/threshold/clamp backward do).
- */
 // @ts-ignore: decorator
-@inline function gradV(op: i32, px: usize, py: usize, pg: usize, P0: v128, P1: v128, p0: f32, C: v128,
-  tail: bool): v128 {
-  const zero = splat(0);
-  const one = splat(1.0);
-  switch (op) {
-    case U_NEG: return f32x4.neg(ld(pg, tail));
-    case U_ABS: {
-      // sign(x)·gy with sign(±0) = ±0 (gx = ±0·gy), sign(NaN) = NaN
-      const x = ld(px, tail);
-      const s = sel(splat(-1.0), sel(one, x, f32x4.gt(x, zero)), f32x4.lt(x, zero));
-      return f32x4.mul(ld(pg, tail), s);
-    }
-    case U_EXP: return f32x4.mul(ld(pg, tail), ld(py, tail));
-    case U_LOG: return f32x4.div(ld(pg, tail), ld(px, tail));
-    case U_SQRT: {
-      const y = ld(py, tail);
-      return f32x4.div(ld(pg, tail), f32x4.add(y, y)); // gy·0.5/y
-    }
-    case U_RSQRT: {
-      const y = ld(py, tail);
-      return f32x4.mul(ld(pg, tail), f32x4.mul(f32x4.mul(f32x4.mul(y, y), y), splat(-0.5)));
-    }
-    case U_TANH: {
-      const y = ld(py, tail);
-      return f32x4.mul(ld(pg, tail), madd(f32x4.neg(y), y, one));
-    }
-    case U_SIGMOID: {
-      const y = ld(py, tail);
-      return f32x4.mul(ld(pg, tail), f32x4.mul(y, f32x4.sub(one, y)));
-    }
-    case U_RELU: return v128.and(ld(pg, tail), f32x4.gt(ld(px, tail), zero));
-    case U_GELU: {
-      // Φ(x) + x·φ(x), φ(x) = e^(-x²/2)/√(2π) (the same e^(-a²/2) feeds Φ's tail).
-      // x clamped to ±14.5 in the product: at ±inf, x·φ would be inf·0.
-      const x = ld(px, tail);
-      const a = vminc(vabs(x), 14.5);
-      const ea = vexpNegSq(a, 0.5);
-      const xc = vmaxc(vminc(x, 14.5), -14.5);
-      const d = madd(f32x4.mul(xc, ea), splat(INV_SQRT_2PI), vphi(x, a, ea));
-      return f32x4.mul(ld(pg, tail), d);
-    }
-    case U_GELU_TANH: {
-      // y = x·s, s = σ(v), v = 2u = x(c0 + c1x²): y' = s + x·v'·s(1-s), v' = c0 + 3c1x², and
-      // s(1-s) = e/(1+e)² with e = e^(-|v|) (stable: no 1 - s cancellation, no overflow).
-      // x clamped to ±20 (y' is exactly 0 / 1 in f32 beyond; avoids inf·0 from x³ overflow).
-      const x = vmaxc(vminc(ld(px, tail), 20.0), -20.0);
-      const x2 = f32x4.mul(x, x);
-      const v = f32x4.mul(x, madd(x2, splat(0.0713548162726), splat(1.59576912160573)));
-      const dv = madd(x2, splat(0.2140644488178), splat(1.59576912160573));
-      const e = vexp(vnabs(v));
-      const inv = f32x4.div(one, f32x4.add(one, e));
-      const s = sel(inv, f32x4.mul(e, inv), f32x4.ge(v, zero));
-      const ds = f32x4.mul(f32x4.mul(e, inv), inv);
-      return f32x4.mul(ld(pg, tail), madd(f32x4.mul(x, dv), ds, s));
-    }
-    case U_SILU: {
-      // s·(1 + x·(1 - s)) with 1 - s = σ(-x) computed directly (stable); x clamped to ±200
-      // (derivative exactly 1 / -0 there) so ±inf give no inf·0.
-      const x = vmaxc(vminc(ld(px, tail), 200.0), -200.0);
-      const e = vexp(vnabs(x));
-      const inv = f32x4.div(one, f32x4.add(one, e));
-      const pos = f32x4.ge(x, zero);
-      const s = sel(inv, f32x4.mul(e, inv), pos);
-      const ns = sel(f32x4.mul(e, inv), inv, pos);
-      return f32x4.mul(ld(pg, tail), f32x4.mul(s, madd(x, ns, one)));
-    }
-    case U_SOFTPLUS: return f32x4.mul(ld(pg, tail), vsigmoid(ld(px, tail)));
-    case U_SIN: return f32x4.mul(ld(pg, tail), lanes(U_COS, ld(px, tail), 0, tail));
-    case U_COS: return f32x4.neg(f32x4.mul(ld(pg, tail), lanes(U_SIN, ld(px, tail), 0, tail)));
-    case U_SQUARE: {
-      const x = ld(px, tail);
-      return f32x4.mul(ld(pg, tail), f32x4.add(x, x));
-    }
-    case U_RECIPROCAL: {
-      const y = ld(py, tail);
-      return f32x4.neg(f32x4.mul(ld(pg, tail), f32x4.mul(y, y)));
-    }
-    case U_ERF: {
-      // 2/√π·e^(-x²); |x| clamped to 10.5 (e^-110 = 0 in f32), split square as in verf
-      const a = vminc(vabs(ld(px, tail)), 10.5);
-      return f32x4.mul(ld(pg, tail), f32x4.mul(vexpNegSq(a, 1.0), splat(TWO_OVER_SQRTPI)));
-    }
-    case U_LOG1P: return f32x4.div(ld(pg, tail), f32x4.add(ld(px, tail), one));
-    case U_EXPM1: return f32x4.mul(ld(pg, tail), f32x4.add(ld(py, tail), one));
-    case U_LEAKY_RELU: {
-      const g = ld(pg, tail);
-      return sel(g, f32x4.mul(g, P0), f32x4.gt(ld(px, tail), zero));
-    }
-    case U_ELU: {
-      // x <= 0: y + p0 = p0·e^x (as PyTorch, from the output)
-      const g = ld(pg, tail);
-      return sel(g, f32x4.mul(g, f32x4.add(ld(py, tail), P0)), f32x4.gt(ld(px, tail), zero));
-    }
-    case U_CLAMP: {
-      const x = ld(px, tail);
-      return v128.and(ld(pg, tail), v128.and(f32x4.ge(x, P0), f32x4.le(x, P1)));
-    }
-    case U_POW_SCALAR: return f32x4.mul(ld(pg, tail), lanes(-1, ld(px, tail), p0, tail));
-    case U_AFFINE: return f32x4.mul(ld(pg, tail), P0);
-    case U_RDIV: {
-      // -p0/x² = -(y/x)
-      return f32x4.neg(f32x4.mul(ld(pg, tail), f32x4.div(ld(py, tail), ld(px, tail))));
-    }
-    case U_RPOW: return f32x4.mul(ld(pg, tail), f32x4.mul(ld(py, tail), C)); // C = ln p0
-    case G_ZERO: return zero;
-    case G_PASS: return ld(pg, tail);
-    case G_SQ3: {
-      const x = ld(px, tail);
-      return f32x4.mul(ld(pg, tail), f32x4.mul(f32x4.mul(x, x), splat(3.0)));
-    }
-    case G_RPOW0: {
-      // 0 ** x: gradient y·ln 0 = y·(-inf) is defined as 0 where x >= 0 (as PyTorch); x < 0 -> -inf·gy
-      const g = f32x4.mul(ld(pg, tail), f32x4.mul(ld(py, tail), C));
-      return v128.andnot(g, f32x4.ge(ld(px, tail), zero));
-    }
-  }
-  return zero; // unreachable
-}
-
-// @ts-ignore: decorator
-@inline function mapGrad(op: i32, gx: usize, x: usize, y: usize, gy: usize, n: i32, p0: f32, p1: f32, c: f32): void {
+@inline function mapGrad<Op>(gx: usize, x: usize, y: usize, gy: usize, n: i32, p0: f32, p1: f32, c: f32): void {
+  const op = changetype<Op>(0);
   const P0 = f32x4.splat(p0), P1 = f32x4.splat(p1), C = f32x4.splat(c);
   let i = 0;
   for (; i + 4 <= n; i += 4) {
     const o = <usize>i << 2;
-    v128.store(gx + o, gradV(op, x + o, y + o, gy + o, P0, P1, p0, C, false));
+    v128.store(gx + o, op.g(x + o, y + o, gy + o, P0, P1, p0, C, false));
   }
   for (; i < n; i++) {
     const o = <usize>i << 2;
-    store<f32>(gx + o, f32x4.extract_lane(gradV(op, x + o, y + o, gy + o, P0, P1, p0, C, true), 0));
+    store<f32>(gx + o, f32x4.extract_lane(op.g(x + o, y + o, gy + o, P0, P1, p0, C, true), 0));
   }
 }
 
-/** gx[i] = gy[i]·f'(x[i]) given x and y = f(x); see abi.ts UnaryOp. gx may alias gy. */
+/** gx[i] = gy[i]·f'(x[i]) given x and y = f(x); see abi.ts UnaryOp. gx may equal gy (or x, y). */
 export function unaryGradF32(op: i32, gx: usize, x: usize, y: usize, gy: usize, n: i32, p0: f32, p1: f32): void {
   switch (op) {
-    case U_NEG: mapGrad(U_NEG, gx, x, y, gy, n, p0, p1, 0); break;
-    case U_ABS: mapGrad(U_ABS, gx, x, y, gy, n, p0, p1, 0); break;
-    case U_EXP: mapGrad(U_EXP, gx, x, y, gy, n, p0, p1, 0); break;
-    case U_LOG: mapGrad(U_LOG, gx, x, y, gy, n, p0, p1, 0); break;
-    case U_SQRT: mapGrad(U_SQRT, gx, x, y, gy, n, p0, p1, 0); break;
-    case U_RSQRT: mapGrad(U_RSQRT, gx, x, y, gy, n, p0, p1, 0); break;
-    case U_TANH: mapGrad(U_TANH, gx, x, y, gy, n, p0, p1, 0); break;
-    case U_SIGMOID: mapGrad(U_SIGMOID, gx, x, y, gy, n, p0, p1, 0); break;
-    case U_RELU: mapGrad(U_RELU, gx, x, y, gy, n, p0, p1, 0); break;
-    case U_GELU: mapGrad(U_GELU, gx, x, y, gy, n, p0, p1, 0); break;
-    case U_GELU_TANH: mapGrad(U_GELU_TANH, gx, x, y, gy, n, p0, p1, 0); break;
-    case U_SILU: mapGrad(U_SILU, gx, x, y, gy, n, p0, p1, 0); break;
-    case U_SOFTPLUS: mapGrad(U_SOFTPLUS, gx, x, y, gy, n, p0, p1, 0); break;
-    case U_SIN: mapGrad(U_SIN, gx, x, y, gy, n, p0, p1, 0); break;
-    case U_COS: mapGrad(U_COS, gx, x, y, gy, n, p0, p1, 0); break;
-    case U_SQUARE: mapGrad(U_SQUARE, gx, x, y, gy, n, p0, p1, 0); break;
-    case U_RECIPROCAL: mapGrad(U_RECIPROCAL, gx, x, y, gy, n, p0, p1, 0); break;
+    case U_NEG: mapGrad<Neg>(gx, x, y, gy, n, p0, p1, 0); break;
+    case U_ABS: mapGrad<Abs>(gx, x, y, gy, n, p0, p1, 0); break;
+    case U_EXP: mapGrad<Exp>(gx, x, y, gy, n, p0, p1, 0); break;
+    case U_LOG: mapGrad<Log>(gx, x, y, gy, n, p0, p1, 0); break;
+    case U_SQRT: mapGrad<Sqrt>(gx, x, y, gy, n, p0, p1, 0); break;
+    case U_RSQRT: mapGrad<Rsqrt>(gx, x, y, gy, n, p0, p1, 0); break;
+    case U_TANH: mapGrad<Tanh>(gx, x, y, gy, n, p0, p1, 0); break;
+    case U_SIGMOID: mapGrad<Sigmoid>(gx, x, y, gy, n, p0, p1, 0); break;
+    case U_RELU: mapGrad<Relu>(gx, x, y, gy, n, p0, p1, 0); break;
+    case U_GELU: mapGrad<Gelu>(gx, x, y, gy, n, p0, p1, 0); break;
+    case U_GELU_TANH: mapGrad<GeluTanh>(gx, x, y, gy, n, p0, p1, 0); break;
+    case U_SILU: mapGrad<Silu>(gx, x, y, gy, n, p0, p1, 0); break;
+    case U_SOFTPLUS: mapGrad<Softplus>(gx, x, y, gy, n, p0, p1, 0); break;
+    case U_SIN: mapGrad<Sin>(gx, x, y, gy, n, p0, p1, 0); break;
+    case U_COS: mapGrad<Cos>(gx, x, y, gy, n, p0, p1, 0); break;
+    case U_SQUARE: mapGrad<Square>(gx, x, y, gy, n, p0, p1, 0); break;
+    case U_RECIPROCAL: mapGrad<Reciprocal>(gx, x, y, gy, n, p0, p1, 0); break;
+    // piecewise constant: gradient 0 (zeros even where gy is NaN, as PyTorch's zeros_like)
     case U_SIGN:
     case U_FLOOR:
     case U_CEIL:
-    case U_ROUND: mapGrad(G_ZERO, gx, x, y, gy, n, p0, p1, 0); break;
-    case U_ERF: mapGrad(U_ERF, gx, x, y, gy, n, p0, p1, 0); break;
-    case U_LOG1P: mapGrad(U_LOG1P, gx, x, y, gy, n, p0, p1, 0); break;
-    case U_EXPM1: mapGrad(U_EXPM1, gx, x, y, gy, n, p0, p1, 0); break;
-    case U_LEAKY_RELU: mapGrad(U_LEAKY_RELU, gx, x, y, gy, n, p0, p1, 0); break;
-    case U_ELU: mapGrad(U_ELU, gx, x, y, gy, n, p0, p1, 0); break;
-    case U_CLAMP: mapGrad(U_CLAMP, gx, x, y, gy, n, p0, p1, 0); break;
+    case U_ROUND: mapGrad<GradZero>(gx, x, y, gy, n, p0, p1, 0); break;
+    case U_ERF: mapGrad<Erf>(gx, x, y, gy, n, p0, p1, 0); break;
+    case U_LOG1P: mapGrad<Log1p>(gx, x, y, gy, n, p0, p1, 0); break;
+    case U_EXPM1: mapGrad<Expm1>(gx, x, y, gy, n, p0, p1, 0); break;
+    case U_LEAKY_RELU: mapGrad<LeakyRelu>(gx, x, y, gy, n, p0, p1, 0); break;
+    case U_ELU: mapGrad<Elu>(gx, x, y, gy, n, p0, p1, 0); break;
+    case U_CLAMP: mapGrad<Clamp>(gx, x, y, gy, n, p0, p1, 0); break;
     case U_POW_SCALAR: {
-      // p0·x^(p0-1); defined as 0 for p0 = 0 (even where x^-1 is inf)
-      if (p0 == 0) mapGrad(G_ZERO, gx, x, y, gy, n, p0, p1, 0);
-      else if (p0 == 1) mapGrad(G_PASS, gx, x, y, gy, n, p0, p1, 0);
-      else if (p0 == 2) mapGrad(U_SQUARE, gx, x, y, gy, n, p0, p1, 0);
-      else if (p0 == 3) mapGrad(G_SQ3, gx, x, y, gy, n, p0, p1, 0);
-      else mapGrad(U_POW_SCALAR, gx, x, y, gy, n, p0, p1, 0);
+      // p0·x^(p0-1), defined as 0 for p0 = 0 (even where x^-1 is inf)
+      if (p0 == 0) mapGrad<GradZero>(gx, x, y, gy, n, p0, p1, 0);
+      else if (p0 == 1) mapGrad<GradPass>(gx, x, y, gy, n, p0, p1, 0);
+      else if (p0 == 2) mapGrad<Square>(gx, x, y, gy, n, p0, p1, 0);
+      else if (p0 == 3) mapGrad<Cube>(gx, x, y, gy, n, p0, p1, 0);
+      else mapGrad<PowScalar>(gx, x, y, gy, n, p0, p1, 0);
       break;
     }
-    case U_AFFINE: mapGrad(U_AFFINE, gx, x, y, gy, n, p0, p1, 0); break;
-    case U_RDIV: mapGrad(U_RDIV, gx, x, y, gy, n, p0, p1, 0); break;
+    case U_AFFINE: mapGrad<Affine>(gx, x, y, gy, n, p0, p1, 0); break;
+    case U_RDIV: mapGrad<Rdiv>(gx, x, y, gy, n, p0, p1, 0); break;
     case U_RPOW: {
       const lnp = <f32>Math.log(<f64>p0); // once per call, in f64
-      if (p0 == 0) mapGrad(G_RPOW0, gx, x, y, gy, n, p0, p1, lnp);
-      else mapGrad(U_RPOW, gx, x, y, gy, n, p0, p1, lnp);
+      if (p0 == 0) mapGrad<Rpow0Grad>(gx, x, y, gy, n, p0, p1, lnp);
+      else mapGrad<Rpow>(gx, x, y, gy, n, p0, p1, lnp);
       break;
     }
   }
 }
 
 // ------------------------------------------------------------------------------ binary ops
+//
+// One class per op: v(a, b) on 4 lanes and its scalar twin s(a, b) with bit-identical results
+// (used in tails and strided rows). maximum/minimum: f32x4.max/min and f32.max/min propagate NaN
+// (as torch.maximum) and order -0 < +0. Comparisons are IEEE (NaN compares false, except ne) and
+// give 1.0 / 0.0.
 
-/** a (op) b on 4 lanes. maximum/minimum: f32x4.max/min propagate NaN (as torch.maximum) and order
- *  -0 < +0. Comparisons: IEEE (NaN compares false, except ne) -> 1.0 / 0.0. */
 // @ts-ignore: decorator
-@inline function binV(op: i32, a: v128, b: v128): v128 {
-  switch (op) {
-    case B_ADD: return f32x4.add(a, b);
-    case B_SUB: return f32x4.sub(a, b);
-    case B_MUL: return f32x4.mul(a, b);
-    case B_DIV: return f32x4.div(a, b);
-    case B_POW: {
-      let r = f32x4.splat(powJS(f32x4.extract_lane(a, 0), f32x4.extract_lane(b, 0)));
-      r = f32x4.replace_lane(r, 1, powJS(f32x4.extract_lane(a, 1), f32x4.extract_lane(b, 1)));
-      r = f32x4.replace_lane(r, 2, powJS(f32x4.extract_lane(a, 2), f32x4.extract_lane(b, 2)));
-      return f32x4.replace_lane(r, 3, powJS(f32x4.extract_lane(a, 3), f32x4.extract_lane(b, 3)));
-    }
-    case B_MAX: return f32x4.max(a, b);
-    case B_MIN: return f32x4.min(a, b);
-    case B_EQ: return mask01(f32x4.eq(a, b));
-    case B_NE: return mask01(f32x4.ne(a, b));
-    case B_LT: return mask01(f32x4.lt(a, b));
-    case B_LE: return mask01(f32x4.le(a, b));
-    case B_GT: return mask01(f32x4.gt(a, b));
-    case B_GE: return mask01(f32x4.ge(a, b));
+@final class Add {
+  @inline v(a: v128, b: v128): v128 { return f32x4.add(a, b); }
+  @inline s(a: f32, b: f32): f32 { return a + b; }
+}
+// @ts-ignore: decorator
+@final class Sub {
+  @inline v(a: v128, b: v128): v128 { return f32x4.sub(a, b); }
+  @inline s(a: f32, b: f32): f32 { return a - b; }
+}
+// @ts-ignore: decorator
+@final class Mul {
+  @inline v(a: v128, b: v128): v128 { return f32x4.mul(a, b); }
+  @inline s(a: f32, b: f32): f32 { return a * b; }
+}
+// @ts-ignore: decorator
+@final class Div {
+  @inline v(a: v128, b: v128): v128 { return f32x4.div(a, b); }
+  @inline s(a: f32, b: f32): f32 { return a / b; }
+}
+// @ts-ignore: decorator
+@final class Pow {
+  // Math.pow per lane (scalar musl powf + the JS fix-up in powJS)
+  @inline v(a: v128, b: v128): v128 {
+    let r = f32x4.splat(powJS(f32x4.extract_lane(a, 0), f32x4.extract_lane(b, 0)));
+    r = f32x4.replace_lane(r, 1, powJS(f32x4.extract_lane(a, 1), f32x4.extract_lane(b, 1)));
+    r = f32x4.replace_lane(r, 2, powJS(f32x4.extract_lane(a, 2), f32x4.extract_lane(b, 2)));
+    return f32x4.replace_lane(r, 3, powJS(f32x4.extract_lane(a, 3), f32x4.extract_lane(b, 3)));
   }
-  return a; // unreachable
+  @inline s(a: f32, b: f32): f32 { return powJS(a, b); }
+}
+// @ts-ignore: decorator
+@final class Maximum {
+  @inline v(a: v128, b: v128): v128 { return f32x4.max(a, b); }
+  @inline s(a: f32, b: f32): f32 { return Mathf.max(a, b); }
+}
+// @ts-ignore: decorator
+@final class Minimum {
+  @inline v(a: v128, b: v128): v128 { return f32x4.min(a, b); }
+  @inline s(a: f32, b: f32): f32 { return Mathf.min(a, b); }
+}
+// @ts-ignore: decorator
+@final class Eq {
+  @inline v(a: v128, b: v128): v128 { return mask01(f32x4.eq(a, b)); }
+  @inline s(a: f32, b: f32): f32 { return select<f32>(1, 0, a == b); }
+}
+// @ts-ignore: decorator
+@final class Ne {
+  @inline v(a: v128, b: v128): v128 { return mask01(f32x4.ne(a, b)); }
+  @inline s(a: f32, b: f32): f32 { return select<f32>(1, 0, a != b); }
+}
+// @ts-ignore: decorator
+@final class Lt {
+  @inline v(a: v128, b: v128): v128 { return mask01(f32x4.lt(a, b)); }
+  @inline s(a: f32, b: f32): f32 { return select<f32>(1, 0, a < b); }
+}
+// @ts-ignore: decorator
+@final class Le {
+  @inline v(a: v128, b: v128): v128 { return mask01(f32x4.le(a, b)); }
+  @inline s(a: f32, b: f32): f32 { return select<f32>(1, 0, a <= b); }
+}
+// @ts-ignore: decorator
+@final class Gt {
+  @inline v(a: v128, b: v128): v128 { return mask01(f32x4.gt(a, b)); }
+  @inline s(a: f32, b: f32): f32 { return select<f32>(1, 0, a > b); }
+}
+// @ts-ignore: decorator
+@final class Ge {
+  @inline v(a: v128, b: v128): v128 { return mask01(f32x4.ge(a, b)); }
+  @inline s(a: f32, b: f32): f32 { return select<f32>(1, 0, a >= b); }
 }
 
-/** Scalar twin of binV, bit-identical results (f32.max/min have the same NaN/-0 rules). */
+/** One contiguous output row. aVec/bVec: the operand advances (stride 1, v128 loads) or is a single
+ *  value (stride 0, splatted once). Constant flags: one folded loop per combination. */
 // @ts-ignore: decorator
-@inline function binS(op: i32, a: f32, b: f32): f32 {
-  switch (op) {
-    case B_ADD: return a + b;
-    case B_SUB: return a - b;
-    case B_MUL: return a * b;
-    case B_DIV: return a / b;
-    case B_POW: return powJS(a, b);
-    case B_MAX: return Mathf.max(a, b);
-    case B_MIN: return Mathf.min(a, b);
-    case B_EQ: return select<f32>(1, 0, a == b);
-    case B_NE: return select<f32>(1, 0, a != b);
-    case B_LT: return select<f32>(1, 0, a < b);
-    case B_LE: return select<f32>(1, 0, a <= b);
-    case B_GT: return select<f32>(1, 0, a > b);
-    case B_GE: return select<f32>(1, 0, a >= b);
-  }
-  return a; // unreachable
-}
-
-/** One contiguous row. aVec/bVec: operand advances (stride 1, v128 loads) or is a single value
- *  (stride 0, splat once). Constant flags -> one specialised loop per combination. */
-// @ts-ignore: decorator
-@inline function binRow(op: i32, out: usize, a: usize, b: usize, n: i32, aVec: bool, bVec: bool): void {
-  const av = aVec ? f32x4.splat(0) : v128.load32_splat(a); // the single value of a stride-0 operand
-  const bv = bVec ? f32x4.splat(0) : v128.load32_splat(b);
+@inline function binRow<Op>(out: usize, a: usize, b: usize, n: i32, aVec: bool, bVec: bool): void {
+  const op = changetype<Op>(0);
+  const sa = aVec ? <f32>0 : load<f32>(a), sb = bVec ? <f32>0 : load<f32>(b);
+  const va = f32x4.splat(sa), vb = f32x4.splat(sb);
   let i = 0;
   for (; i + 4 <= n; i += 4) {
     const o = <usize>i << 2;
-    v128.store(out + o, binV(op, aVec ? v128.load(a + o) : av, bVec ? v128.load(b + o) : bv));
+    v128.store(out + o, op.v(aVec ? v128.load(a + o) : va, bVec ? v128.load(b + o) : vb));
   }
-  const sa = f32x4.extract_lane(av, 0), sb = f32x4.extract_lane(bv, 0);
   for (; i < n; i++) {
     const o = <usize>i << 2;
-    store<f32>(out + o, binS(op, aVec ? load<f32>(a + o) : sa, bVec ? load<f32>(b + o) : sb));
+    store<f32>(out + o, op.s(aVec ? load<f32>(a + o) : sa, bVec ? load<f32>(b + o) : sb));
   }
 }
 
-/** One row with arbitrary element strides (byte steps da, db; may be 0 or negative). */
+/** One output row with arbitrary input element strides (byte steps da, db; 0 or negative OK). */
 // @ts-ignore: decorator
-@inline function binRowStrided(op: i32, out: usize, a: usize, b: usize, n: i32, da: usize, db: usize): void {
+@inline function binRowStrided<Op>(out: usize, a: usize, b: usize, n: i32, da: usize, db: usize): void {
+  const op = changetype<Op>(0);
   for (let i = 0; i < n; i++) {
-    store<f32>(out + (<usize>i << 2), binS(op, load<f32>(a), load<f32>(b)));
+    store<f32>(out + (<usize>i << 2), op.s(load<f32>(a), load<f32>(b)));
     a += da; b += db;
   }
 }
 
 /**
- * Broadcast driver. meta: shape[ndim], stridesA[ndim], stridesB[ndim] (i32 elements). Output is
- * contiguous. The two innermost dims are walked incrementally (row pointers advanced by the dim
- * ndim-2 strides); the offset of each "plane" over the outer ndim-2 dims is recomputed from the
- * plane index by div/mod (no scratch memory, no per-element division).
+ * Broadcast driver. meta: shape[ndim], stridesA[ndim], stridesB[ndim] (i32 element strides, any
+ * sign). Output contiguous in shape order. The two innermost dims are walked incrementally (row
+ * pointers advanced by the dim ndim-2 strides); the offset of each "plane" over the outer ndim-2
+ * dims is recomputed from the plane index by div/mod: no scratch memory, no per-element division.
+ * Trap: pointer arithmetic is u32 and wraps, which is exactly right for negative strides.
  */
 // @ts-ignore: decorator
-@inline function bcastBinary(op: i32, out: usize, a: usize, b: usize, meta: usize, ndim: i32): void {
+@inline function bcastBinary<Op>(out: usize, a: usize, b: usize, meta: usize, ndim: i32): void {
   const mA = meta + (<usize>ndim << 2), mB = meta + (<usize>ndim << 3);
   const l0 = <usize>(ndim - 1) << 2;
   const n0 = load<i32>(meta + l0), a0 = load<i32>(mA + l0), b0 = load<i32>(mB + l0);
@@ -799,7 +992,7 @@ export function unaryGradF32(op: i32, gx: usize, x: usize, y: usize, gy: usize, 
   }
   let planes = 1;
   for (let d = 0; d < ndim - 2; d++) planes *= load<i32>(meta + (<usize>d << 2));
-  if (n0 <= 0 || n1 <= 0 || planes <= 0) return;
+  if (n0 <= 0 || n1 <= 0 || planes <= 0) return; // empty tensor: write nothing
   const mode = (a0 == 1 && b0 == 1) ? 0 : (a0 == 1 && b0 == 0) ? 1 : (a0 == 0 && b0 == 1) ? 2 : 3;
   const rowBytes = <usize>n0 << 2;
   const da1 = <usize>a1 << 2, db1 = <usize>b1 << 2;
@@ -817,77 +1010,74 @@ export function unaryGradF32(op: i32, gx: usize, x: usize, y: usize, gy: usize, 
     }
     let pa = a + (<usize>offA << 2), pb = b + (<usize>offB << 2);
     for (let j = 0; j < n1; j++) {
-      if (mode == 0) binRow(op, po, pa, pb, n0, true, true);
-      else if (mode == 1) binRow(op, po, pa, pb, n0, true, false);
-      else if (mode == 2) binRow(op, po, pa, pb, n0, false, true);
-      else binRowStrided(op, po, pa, pb, n0, da0, db0);
+      if (mode == 0) binRow<Op>(po, pa, pb, n0, true, true);
+      else if (mode == 1) binRow<Op>(po, pa, pb, n0, true, false);
+      else if (mode == 2) binRow<Op>(po, pa, pb, n0, false, true);
+      else binRowStrided<Op>(po, pa, pb, n0, da0, db0);
       po += rowBytes; pa += da1; pb += db1;
     }
   }
 }
 
-/** out[i] = a[i] (op) b[i] for i < n, all contiguous; op is a BinaryOp code. out may alias a or b. */
+/** out[i] = a[i] (op) b[i] for i < n, all contiguous; op is a BinaryOp code. out may equal a or b. */
 export function binaryF32(op: i32, out: usize, a: usize, b: usize, n: i32): void {
   switch (op) {
-    case B_ADD: binRow(B_ADD, out, a, b, n, true, true); break;
-    case B_SUB: binRow(B_SUB, out, a, b, n, true, true); break;
-    case B_MUL: binRow(B_MUL, out, a, b, n, true, true); break;
-    case B_DIV: binRow(B_DIV, out, a, b, n, true, true); break;
-    case B_POW: binRow(B_POW, out, a, b, n, true, true); break;
-    case B_MAX: binRow(B_MAX, out, a, b, n, true, true); break;
-    case B_MIN: binRow(B_MIN, out, a, b, n, true, true); break;
-    case B_EQ: binRow(B_EQ, out, a, b, n, true, true); break;
-    case B_NE: binRow(B_NE, out, a, b, n, true, true); break;
-    case B_LT: binRow(B_LT, out, a, b, n, true, true); break;
-    case B_LE: binRow(B_LE, out, a, b, n, true, true); break;
-    case B_GT: binRow(B_GT, out, a, b, n, true, true); break;
-    case B_GE: binRow(B_GE, out, a, b, n, true, true); break;
+    case B_ADD: binRow<Add>(out, a, b, n, true, true); break;
+    case B_SUB: binRow<Sub>(out, a, b, n, true, true); break;
+    case B_MUL: binRow<Mul>(out, a, b, n, true, true); break;
+    case B_DIV: binRow<Div>(out, a, b, n, true, true); break;
+    case B_POW: binRow<Pow>(out, a, b, n, true, true); break;
+    case B_MAX: binRow<Maximum>(out, a, b, n, true, true); break;
+    case B_MIN: binRow<Minimum>(out, a, b, n, true, true); break;
+    case B_EQ: binRow<Eq>(out, a, b, n, true, true); break;
+    case B_NE: binRow<Ne>(out, a, b, n, true, true); break;
+    case B_LT: binRow<Lt>(out, a, b, n, true, true); break;
+    case B_LE: binRow<Le>(out, a, b, n, true, true); break;
+    case B_GT: binRow<Gt>(out, a, b, n, true, true); break;
+    case B_GE: binRow<Ge>(out, a, b, n, true, true); break;
   }
 }
 
-/** Broadcasting/strided binary op: meta = shape[ndim], stridesA[ndim], stridesB[ndim]. */
+/** Broadcasting/strided binary op: meta = shape[ndim], stridesA[ndim], stridesB[ndim]; ndim >= 1. */
 export function binaryBcastF32(op: i32, out: usize, a: usize, b: usize, meta: usize, ndim: i32): void {
   switch (op) {
-    case B_ADD: bcastBinary(B_ADD, out, a, b, meta, ndim); break;
-    case B_SUB: bcastBinary(B_SUB, out, a, b, meta, ndim); break;
-    case B_MUL: bcastBinary(B_MUL, out, a, b, meta, ndim); break;
-    case B_DIV: bcastBinary(B_DIV, out, a, b, meta, ndim); break;
-    case B_POW: bcastBinary(B_POW, out, a, b, meta, ndim); break;
-    case B_MAX: bcastBinary(B_MAX, out, a, b, meta, ndim); break;
-    case B_MIN: bcastBinary(B_MIN, out, a, b, meta, ndim); break;
-    case B_EQ: bcastBinary(B_EQ, out, a, b, meta, ndim); break;
-    case B_NE: bcastBinary(B_NE, out, a, b, meta, ndim); break;
-    case B_LT: bcastBinary(B_LT, out, a, b, meta, ndim); break;
-    case B_LE: bcastBinary(B_LE, out, a, b, meta, ndim); break;
-    case B_GT: bcastBinary(B_GT, out, a, b, meta, ndim); break;
-    case B_GE: bcastBinary(B_GE, out, a, b, meta, ndim); break;
+    case B_ADD: bcastBinary<Add>(out, a, b, meta, ndim); break;
+    case B_SUB: bcastBinary<Sub>(out, a, b, meta, ndim); break;
+    case B_MUL: bcastBinary<Mul>(out, a, b, meta, ndim); break;
+    case B_DIV: bcastBinary<Div>(out, a, b, meta, ndim); break;
+    case B_POW: bcastBinary<Pow>(out, a, b, meta, ndim); break;
+    case B_MAX: bcastBinary<Maximum>(out, a, b, meta, ndim); break;
+    case B_MIN: bcastBinary<Minimum>(out, a, b, meta, ndim); break;
+    case B_EQ: bcastBinary<Eq>(out, a, b, meta, ndim); break;
+    case B_NE: bcastBinary<Ne>(out, a, b, meta, ndim); break;
+    case B_LT: bcastBinary<Lt>(out, a, b, meta, ndim); break;
+    case B_LE: bcastBinary<Le>(out, a, b, meta, ndim); break;
+    case B_GT: bcastBinary<Gt>(out, a, b, meta, ndim); break;
+    case B_GE: bcastBinary<Ge>(out, a, b, meta, ndim); break;
   }
 }
 
 // ------------------------------------------------------------------------------ where
 
-/** Contiguous output row of where; each operand either advances (flag true: stride 1) or is a
- *  single splatted value (stride 0). cond is read as f32 and tested with != 0, so -0 and 0 pick b,
- *  NaN picks a; an int32 0/1 mask also works (bit pattern 1 is a nonzero subnormal: wasm does not
- *  flush subnormals). */
+/** Contiguous output row of where; each operand either advances (flag true: stride 1) or is one
+ *  splatted value (stride 0). cond is read as f32 and tested with != 0: 0 and -0 pick b, NaN picks
+ *  a; an int32 0/1 mask works too (bit pattern 1 is a nonzero subnormal, and wasm never flushes
+ *  subnormals). Values are copied as bits (NaN payloads, -0 kept). */
 // @ts-ignore: decorator
 @inline function whereRow(out: usize, c: usize, a: usize, b: usize, n: i32, cV: bool, aV: bool, bV: bool): void {
-  const cv = cV ? f32x4.splat(0) : v128.load32_splat(c); // single values of stride-0 operands
-  const av = aV ? f32x4.splat(0) : v128.load32_splat(a);
-  const bv = bV ? f32x4.splat(0) : v128.load32_splat(b);
+  const sc = cV ? <f32>0 : load<f32>(c), sa = aV ? 0 : load<i32>(a), sb = bV ? 0 : load<i32>(b);
+  const vc = f32x4.splat(sc), va = i32x4.splat(sa), vb = i32x4.splat(sb);
   const zero = f32x4.splat(0);
   let i = 0;
   for (; i + 4 <= n; i += 4) {
     const o = <usize>i << 2;
-    const m = f32x4.ne(cV ? v128.load(c + o) : cv, zero);
-    v128.store(out + o, v128.bitselect(aV ? v128.load(a + o) : av, bV ? v128.load(b + o) : bv, m));
+    const m = f32x4.ne(cV ? v128.load(c + o) : vc, zero);
+    v128.store(out + o, v128.bitselect(aV ? v128.load(a + o) : va, bV ? v128.load(b + o) : vb, m));
   }
   for (; i < n; i++) {
     const o = <usize>i << 2;
-    const cc = cV ? load<f32>(c + o) : f32x4.extract_lane(cv, 0);
-    // bit copy (keeps NaN payloads and -0 exactly like the vector path)
-    store<i32>(out + o, cc != 0 ? (aV ? load<i32>(a + o) : i32x4.extract_lane(av, 0))
-      : (bV ? load<i32>(b + o) : i32x4.extract_lane(bv, 0)));
+    const cc = cV ? load<f32>(c + o) : sc;
+    store<i32>(out + o, cc != 0 ? (aV ? load<i32>(a + o) : sa) : (bV ? load<i32>(b + o) : sb));
   }
 }
 
@@ -905,7 +1095,7 @@ export function whereF32(out: usize, cond: usize, a: usize, b: usize, meta: usiz
   let planes = 1;
   for (let d = 0; d < ndim - 2; d++) planes *= load<i32>(meta + (<usize>d << 2));
   if (n0 <= 0 || n1 <= 0 || planes <= 0) return;
-  // innermost strides all in {0, 1}: vector row, specialised by a 3-bit code; else strided scalar
+  // innermost strides all in {0, 1}: vector row specialised by a 3-bit code; else strided scalar
   const simple = (<u32>c0 <= 1) && (<u32>a0 <= 1) && (<u32>b0 <= 1);
   const code = (c0 << 2) | (a0 << 1) | b0;
   const rowBytes = <usize>n0 << 2;

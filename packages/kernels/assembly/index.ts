@@ -2,7 +2,7 @@
 export { heapBase, variant } from './common';
 export { unaryF32, unaryGradF32, binaryF32, binaryBcastF32, whereF32 } from './elementwise';
 export { reduceF32, argReduceF32, softmaxF32, logSoftmaxF32, softmaxGradF32, logSoftmaxGradF32 } from './reduce';
-export { matmulScratchBytes, matmulF32, peakF32 } from './matmul';
+export { matmulScratchBytes, matmulF32, matmulRowsF32, peakF32 } from './matmul';
 export { fillF32, fillI32, copyBytes, stridedCopy32, copyStrided32, castI32ToF32, castF32ToI32 } from './copy';
 export { indexSelect32, indexAddF32, gather32, scatterAddF32, findOutOfRangeI32, countNonFiniteF32 } from './gather';
 export { im2colF32, col2imF32, maxPool2dF32, maxPool2dGradF32, avgPool2dF32, avgPool2dGradF32, addBiasNCHWF32, biasGradNCHWF32 } from './conv';

@@ -18,18 +18,20 @@
 //
 // Micro-kernel: 4 rows x 8 columns of C = 8 f32x4 accumulators, k innermost, one rank-1 update
 // per step (2 vector loads of B, 4 broadcasts of A, 8 multiply-adds). Why 4x8 and not the
-// 6x16 / 8x12 shapes of native BLAS kernels: wasm has no FMA-width registers beyond 128 bits
-// and V8's TurboFan (x64) allocates only xmm0-xmm14 to wasm values and schedules all the loads
-// of a loop body early. Measured on this machine (Zen, Node 20, kernel-only loop with packed
-// panels in L1, GFLOPS plain / relaxed):
-//   4x8 ~47-50 / ~46-50, 2x16 ~48-52 / ~48-52, 3x8 ~44 / ~43,
-//   5x8 ~22 / ~22, 6x8 ~25 / ~25, 4x12 ~26 / ~27, 4x16 ~26 / ~29   (spills: >10 accumulators)
-// and unrolling k by 2 or 4 made every shape *slower* (~30), for the same reason (hoisted loads
-// of the unrolled steps spill accumulators). So: 8 accumulators, no k unroll. Each A element is
-// re-broadcast for each of its two multiply-adds (a load is cheaper than the spill a long-lived
-// broadcast register causes in the relaxed build, where the fused madd frees no temporary).
+// 6x16 / 8x12 shapes of native BLAS kernels: wasm SIMD registers are 128 bits, and V8's TurboFan
+// (x64) hands wasm only xmm0-xmm14 and hoists a loop body's loads ahead of the arithmetic, so a
+// tile that needs more than ~10 accumulators spills them to the stack on every k step. Measured
+// on this machine (Node 20, kernel-only loop over packed panels resident in L1, GFLOPS
+// plain / relaxed):
+//   4x8 ~47-50 / ~46-50, 2x16 ~48-52 / ~48-52, 3x8 ~44 / ~43, 3x12 ~21 / ~50,
+//   5x8 ~22 / ~22, 6x8 ~25 / ~25, 4x12 ~26 / ~27, 4x16 ~26 / ~29   (spills)
+// and unrolling k by 2 or 4 made every shape *slower* (~30 and ~24 in the full GEMM) for the same
+// reason (the loads of the unrolled steps are hoisted and push accumulators out of registers).
+// In the full GEMM 2x16 and 3x12 were no better than 4x8, so: 4x8, 8 accumulators, no unroll.
+// Splatting A with a vector load + 4 lane shuffles instead of 4 load32_splat was ~5% slower.
 //
-// Block sizes, for Zen 3 / Zen 4 class cores (L1d 32 KiB, L2 512 KiB-1 MiB per core):
+// Block sizes, for Zen 3 class cores (L1d 32 KiB, L2 512 KiB per core; the measuring machine
+// reports L1d 48 KiB, L2 1 MiB, where KC in 128..512 and MC in 64..256 all measured within noise):
 //   KC = 256: one B sliver is 256 x 8 x 4 B = 8 KiB (stays in L1 while all A slivers of the block
 //             go by), one A sliver 4 KiB.
 //   MC = 128: the packed A block is 128 x 256 x 4 B = 128 KiB, a quarter of L2.
@@ -213,7 +215,7 @@ function micro4x8(kc: i32, ap: usize, bp: usize, c: usize, ldc: usize, rows: i32
   while (bp < bEnd) {
     const b0 = v128.load(bp);
     const b1 = v128.load(bp, 16);
-    // one broadcast per multiply-add on purpose (see the header: keeps V8 from spilling)
+    // (binaryen merges the two identical broadcasts of each A element into one)
     c00 = madd(v128.load32_splat(ap), b0, c00);
     c01 = madd(v128.load32_splat(ap), b1, c01);
     c10 = madd(v128.load32_splat(ap, 4), b0, c10);
@@ -328,7 +330,7 @@ export function matmulRowsF32(c: usize, a: usize, b: usize, scratch: usize, batc
             for (let ir = 0; ir < mc; ir += MR) {
               micro4x8(kc, as, bs, cp, ldc, imin(MR, mc - ir), cols, add, tile);
               as += sliverA;
-              cp += ldc << 2;
+              cp += <usize>MR * ldc;
             }
           }
         }

@@ -53,6 +53,9 @@ export interface KernelExports {
    */
   matmulF32(c: number, a: number, b: number, scratch: number, batch: number, m: number, n: number, k: number,
     transA: number, transB: number, strideA: number, strideB: number, strideC: number, accumulate: number): void;
+  /** Rows [i0, i1) of every C in the batch (one thread's share); scratch of matmulScratchBytes(i1 - i0, n, k) bytes. */
+  matmulRowsF32(c: number, a: number, b: number, scratch: number, batch: number, m: number, n: number, k: number,
+    transA: number, transB: number, strideA: number, strideB: number, strideC: number, accumulate: number, i0: number, i1: number): void;
   /** Register-only multiply-add loop for the peak-FLOPS probe: 12 chains × 4 lanes × 2 × 2 flops per iteration. */
   peakF32(iters: number, m: number, a: number): number;
 

@@ -67,7 +67,7 @@ describe('Heap', () => {
     const big = heap.alloc(3 * PAGE);
     expect(memory.buffer.byteLength).toBeGreaterThanOrEqual(big + 3 * PAGE);
     const after = heap.views();
-    expect(after).not.toBe(before);
+    expect(after === before).toBe(false);
     expect(after.f32.length * 4).toBe(memory.buffer.byteLength);
     expect(after.f32[p >> 2]).toBe(42.5);
     after.f32[(big >> 2) + 3 * PAGE / 4 - 1] = 7; // last element of the new block is writable

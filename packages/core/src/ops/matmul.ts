@@ -29,10 +29,11 @@ export function matmul(a0: Tensor, b0: Tensor): Tensor {
   if (a0.ndim === 1 || b0.ndim === 1) {
     const a = a0.ndim === 1 ? a0.unsqueeze(0) : a0;
     const b = b0.ndim === 1 ? b0.unsqueeze(-1) : b0;
-    let out = matmul2(a, b, a0, b0);
-    if (b0.ndim === 1) out = out.squeeze(-1);
-    if (a0.ndim === 1) out = out.squeeze(-2);
-    return out;
+    const out = matmul2(a, b, a0, b0);
+    const shape = [...out.shape];
+    if (b0.ndim === 1) shape.splice(shape.length - 1, 1);
+    if (a0.ndim === 1) shape.splice(shape.length - (b0.ndim === 1 ? 1 : 2), 1);
+    return out.reshape(shape);
   }
   return matmul2(a0, b0, a0, b0);
 }

@@ -6,10 +6,11 @@ import { SimdgradError, fmtShape } from '../errors.js';
 import { normDim, shapeSize } from '../shape.js';
 import type { Tensor } from '../tensor.js';
 import { asFloat, contiguous, empty, release } from './core.js';
+import { contiguousOf } from './shape.js';
 
-function normDims(op: string, t: Tensor, dim: number | number[] | undefined): number[] {
+function normDims(op: string, t: Tensor, dim: number | readonly number[] | undefined): number[] {
   if (dim === undefined || dim === null) return t.shape.map((_, i) => i);
-  const dims = (Array.isArray(dim) ? dim : [dim]).map((d) => normDim(op, d, t.ndim));
+  const dims = (Array.isArray(dim) ? [...(dim as readonly number[])] : [dim as number]).map((d) => normDim(op, d, t.ndim));
   if (new Set(dims).size !== dims.length) throw new SimdgradError(`${op}: dim ${fmtShape(dims)} repeats a dim`);
   return dims.sort((a, b) => a - b);
 }
@@ -48,7 +49,7 @@ function reduceKeep(op: ReduceOpName, x: Tensor, dims: readonly number[]): Tenso
   return cur;
 }
 
-export function reduce(op: ReduceOpName, x0: Tensor, dim: number | number[] | undefined, keepdim: boolean): Tensor {
+export function reduce(op: ReduceOpName, x0: Tensor, dim: number | readonly number[] | undefined, keepdim: boolean): Tensor {
   x0.assertAlive(op);
   const x = asFloat(op, x0);
   const dims = normDims(op, x, dim);
@@ -56,6 +57,7 @@ export function reduce(op: ReduceOpName, x0: Tensor, dim: number | number[] | un
     throw new SimdgradError(`${op}: cannot reduce over an empty dim (shape ${fmtShape(x.shape)}, dim ${fmtShape(dims)})`);
   }
   let kept = reduceKeep(op, x, dims);
+  if (kept === x) kept = contiguousOf(x); // a reduction over no dims (0-d input) still gives a new tensor
   const keepShape = kept.shape;
   const outShape = keepdim ? [...keepShape] : x.shape.filter((_, i) => !dims.includes(i));
   if (!keepdim) {
@@ -88,7 +90,7 @@ export function reduce(op: ReduceOpName, x0: Tensor, dim: number | number[] | un
 }
 
 /** Variance over dims with Bessel's correction when `unbiased`. */
-export function variance(x: Tensor, dim: number | number[] | undefined, keepdim: boolean, unbiased: boolean): Tensor {
+export function variance(x: Tensor, dim: number | readonly number[] | undefined, keepdim: boolean, unbiased: boolean): Tensor {
   const dims = normDims('var', x, dim);
   const n = shapeSize(dims.map((d) => x.shape[d]!));
   const mu = x.mean(dims, true);

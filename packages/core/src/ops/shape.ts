@@ -225,7 +225,7 @@ export function cat(tensors: readonly Tensor[], dim = 0): Tensor {
   const d = normDim('cat', dim, first.ndim);
   tensors.forEach((t, i) => {
     if (t.dtype !== first.dtype) throw new SimdgradError(`cat: tensor ${i} has dtype ${t.dtype}, tensor 0 has ${first.dtype}`);
-    if (t.ndim !== first.ndim || t.shape.some((s, k) => k !== d && s !== first.shape[k])) {
+    if (t.ndim !== first.ndim || t.shape.some((s: number, k: number) => k !== d && s !== first.shape[k])) {
       throw new SimdgradError(`cat: tensor ${i} has shape ${fmtShape(t.shape)}, which does not match ${fmtShape(first.shape)} outside dim ${d}`);
     }
   });

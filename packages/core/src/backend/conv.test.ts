@@ -1,0 +1,389 @@
+// The convolution and pooling primitives of the wasm backend against the reference backend over many
+// geometries (kernel 1/2/3/5, stride 1/2/3, padding 0/1/2, dilation 1/2, C 1/3/17, H and W 1/4/5/17 and
+// some larger, non-square everything), plus checks that need no oracle: the adjoint identities
+// <im2col(x), c> = <x, col2im(c)> (and the same for the poolings) in float64, im2col + a GEMM against a
+// direct convolution, and hand-computed PyTorch values for ties, NaN and the average-pool divisor.
+import { beforeAll, describe, expect, it } from 'vitest';
+import { Generator } from '../random.js';
+import type { AvgPool2dGeometry, Backend, ConvGeometry, DType, Pool2dGeometry } from './backend.js';
+import { ReferenceBackend } from './reference.js';
+import { createWasmBackend, type WasmBackend } from './wasm.js';
+
+let wasm: WasmBackend;
+let ref: ReferenceBackend;
+let backends: Backend[];
+
+beforeAll(async () => {
+  wasm = await createWasmBackend({ initialPages: 64 });
+  ref = new ReferenceBackend();
+  backends = [wasm, ref];
+});
+
+type Data = Float32Array | Int32Array;
+
+function put(b: Backend, data: Data): number {
+  const p = b.heap.alloc(Math.max(1, data.length) * 4);
+  const v = b.heap.views();
+  (data instanceof Int32Array ? v.i32 : v.f32).set(data, p >> 2);
+  return p;
+}
+
+function get(b: Backend, p: number, n: number, dtype: DType = 'float32'): Data {
+  const v = b.heap.views();
+  return (dtype === 'int32' ? v.i32 : v.f32).slice(p >> 2, (p >> 2) + n);
+}
+
+/**
+ * Runs `run` on one backend: copies `inputs` in, allocates the outputs (filled from `init` when given,
+ * else with NaN garbage to catch unwritten cells), returns the outputs and frees everything.
+ */
+function runOn(b: Backend, inputs: Data[], outs: { n: number; dtype?: DType; init?: Data }[],
+  run: (ins: number[], outs: number[]) => void): Data[] {
+  const ins = inputs.map((d) => put(b, d));
+  const ptrs = outs.map(({ n, dtype, init }) =>
+    put(b, init ?? (dtype === 'int32' ? new Int32Array(n).fill(-7) : new Float32Array(n).fill(NaN))));
+  run(ins, ptrs);
+  const res = outs.map(({ n, dtype }, k) => get(b, ptrs[k]!, n, dtype));
+  [...ins, ...ptrs].forEach((p) => b.heap.free(p));
+  return res;
+}
+
+function expectClose(actual: Data, expected: Data, rtol: number, atol: number, what: string): void {
+  expect(actual.length, `${what}: length`).toBe(expected.length);
+  for (let i = 0; i < actual.length; i++) {
+    const a = actual[i]!, e = expected[i]!;
+    const ok = Number.isNaN(e) ? Number.isNaN(a) : !Number.isFinite(e) ? a === e : Math.abs(a - e) <= atol + rtol * Math.abs(e);
+    if (!ok) throw new Error(`${what}[${i}]: got ${a}, expected ${e}`);
+  }
+}
+
+function expectEqual(actual: Data, expected: Data, what: string): void {
+  expectClose(actual, expected, 0, 0, what);
+}
+
+function randomF32(g: Generator, n: number, lo = -2, hi = 2): Float32Array {
+  const a = new Float32Array(n);
+  for (let i = 0; i < n; i++) a[i] = lo + (hi - lo) * g.uniform();
+  return a;
+}
+
+function dot(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  let s = 0;
+  for (let i = 0; i < a.length; i++) s += a[i]! * b[i]!;
+  return s;
+}
+
+function dotAbs(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  let s = 0;
+  for (let i = 0; i < a.length; i++) s += Math.abs(a[i]! * b[i]!);
+  return s;
+}
+
+/** PyTorch's output size; ceil mode drops a last window that would start in the right padding. */
+function outSize(size: number, k: number, s: number, p: number, d: number, ceil = false): number {
+  const span = size + 2 * p - d * (k - 1) - 1;
+  if (!ceil) return Math.floor(span / s) + 1;
+  let o = Math.ceil(span / s) + 1;
+  if ((o - 1) * s >= size + p) o--;
+  return o;
+}
+
+const show = (g: object) => JSON.stringify(g);
+
+interface Dim { k: number; s: number; p: number; d: number }
+
+function geometry(C: number, H: number, W: number, h: Dim, w: Dim, ceil = false): ConvGeometry | null {
+  const outH = outSize(H, h.k, h.s, h.p, h.d, ceil), outW = outSize(W, w.k, w.s, w.p, w.d, ceil);
+  if (outH <= 0 || outW <= 0) return null;
+  return { C, H, W, kh: h.k, kw: w.k, padH: h.p, padW: w.p, strideH: h.s, strideW: w.s, dilH: h.d, dilW: w.d, outH, outW };
+}
+
+/**
+ * Every combination of kernel 1/2/3/5, stride 1/2/3, padding 0/1/2 and dilation 1/2, each three times
+ * with C, H, W drawn from 1/3/17 and 1/4/5/17 (one of the three with an independent second axis), then
+ * some larger shapes (long rows for the SIMD groups, ResNet-like layers).
+ */
+function convGeometries(seed: number, opts: { maxPadHalfKernel?: boolean; noDilation?: boolean } = {}): ConvGeometry[] {
+  const g = new Generator(seed);
+  const pick = <T>(a: readonly T[]): T => a[g.int(0, a.length)]!;
+  const list: ConvGeometry[] = [];
+  const pads = (k: number) => [0, 1, 2].filter((p) => !opts.maxPadHalfKernel || p <= Math.floor(k / 2));
+  for (const k of [1, 2, 3, 5]) for (const s of [1, 2, 3]) for (const p of pads(k)) for (const d of opts.noDilation ? [1] : [1, 2]) {
+    // three valid draws (a draw whose window is larger than the padded input is drawn again)
+    for (let t = 0, tries = 0; t < 3 && tries < 30; tries++) {
+      const C = [1, 3, 17][(t + k + s + p) % 3]!;
+      const H = pick([1, 4, 5, 17]), W = pick([1, 4, 5, 17]);
+      const h: Dim = { k, s, p, d };
+      let w: Dim = h;
+      if (t === 2) {
+        const kw = pick([1, 2, 3, 5]);
+        w = { k: kw, s: pick([1, 2, 3]), p: pick(pads(kw)), d: opts.noDilation ? 1 : pick([1, 2]) };
+      }
+      const geo = geometry(C, H, W, h, w);
+      if (geo) { list.push(geo); t++; }
+    }
+  }
+  const big: [number, number, number, Dim, Dim][] = [
+    [3, 32, 32, { k: 3, s: 1, p: 1, d: 1 }, { k: 3, s: 1, p: 1, d: 1 }],
+    [2, 33, 40, { k: 3, s: 2, p: 1, d: 1 }, { k: 3, s: 2, p: 1, d: 1 }],
+    [3, 37, 41, { k: 5, s: 2, p: 2, d: 1 }, { k: 5, s: 2, p: 2, d: 1 }],
+    [4, 17, 43, { k: 2, s: 2, p: 0, d: 1 }, { k: 2, s: 2, p: 0, d: 1 }],
+    [5, 17, 17, { k: 1, s: 1, p: 0, d: 1 }, { k: 1, s: 1, p: 0, d: 1 }],
+    [2, 19, 38, { k: 3, s: 3, p: 1, d: 1 }, { k: 2, s: 3, p: 1, d: 1 }],
+    [2, 20, 29, { k: 3, s: 1, p: 2, d: 2 }, { k: 3, s: 2, p: 2, d: 2 }],
+    [1, 9, 64, { k: 1, s: 1, p: 0, d: 1 }, { k: 5, s: 1, p: 2, d: 1 }],
+  ];
+  for (const [C, H, W, h, w] of big) {
+    if (opts.noDilation && (h.d > 1 || w.d > 1)) continue;
+    list.push(geometry(C, H, W, h, w)!);
+  }
+  return list;
+}
+
+const colLen = (g: ConvGeometry) => g.C * g.kh * g.kw * g.outH * g.outW;
+const imLen = (g: ConvGeometry) => g.C * g.H * g.W;
+
+describe('im2col / col2im', () => {
+  const geos = convGeometries(21);
+
+  it('covers the geometry grid', () => {
+    expect(geos.length).toBeGreaterThan(200);
+    for (const v of [1, 2, 3, 5]) expect(geos.some((g) => g.kh === v && g.kw === v)).toBe(true);
+    for (const v of [1, 2, 3]) expect(geos.some((g) => g.strideW === v && g.outW >= 8)).toBe(true);
+    expect(geos.some((g) => g.kh !== g.kw && g.H !== g.W)).toBe(true);
+  });
+
+  it('im2col matches the reference exactly and overwrites every cell', () => {
+    const g = new Generator(1);
+    for (const geo of geos) {
+      const x = randomF32(g, imLen(geo));
+      const [w, r] = backends.map((b) => runOn(b, [x], [{ n: colLen(geo) }], ([xp], [col]) => b.im2col(col!, xp!, geo))[0]!);
+      expectEqual(w!, r!, `im2col ${show(geo)}`);
+    }
+  });
+
+  it('col2im accumulates like the reference', () => {
+    const g = new Generator(2);
+    for (const geo of geos) {
+      const col = randomF32(g, colLen(geo));
+      const init = randomF32(g, imLen(geo));
+      const [w, r] = backends.map((b) => runOn(b, [col], [{ n: imLen(geo), init }], ([cp], [xp]) => b.col2im(xp!, cp!, geo))[0]!);
+      expectClose(w!, r!, 1e-5, 1e-5 * geo.kh * geo.kw, `col2im ${show(geo)}`);
+    }
+  });
+
+  it('col2im is the adjoint of im2col: <im2col(x), c> = <x, col2im(c)>', () => {
+    const g = new Generator(3);
+    for (const geo of geos) {
+      const x = randomF32(g, imLen(geo)), c = randomF32(g, colLen(geo));
+      for (const b of backends) {
+        const [col] = runOn(b, [x], [{ n: colLen(geo) }], ([xp], [cp]) => b.im2col(cp!, xp!, geo));
+        const [gx] = runOn(b, [c], [{ n: imLen(geo), init: new Float32Array(imLen(geo)) }], ([cp], [xp]) => b.col2im(xp!, cp!, geo));
+        const lhs = dot(col!, c), rhs = dot(x, gx!);
+        const scale = dotAbs(col!, c);
+        expect(Math.abs(lhs - rhs), `${b.name} ${show(geo)}: ${lhs} vs ${rhs}`).toBeLessThanOrEqual(1e-6 * scale + 1e-9);
+      }
+    }
+  });
+
+  it('im2col followed by a GEMM is the direct convolution', () => {
+    const g = new Generator(4);
+    const Cout = 3;
+    for (const geo of geos.filter((_, i) => i % 5 === 0)) {
+      const x = randomF32(g, imLen(geo));
+      const K = geo.C * geo.kh * geo.kw, P = geo.outH * geo.outW;
+      const weight = randomF32(g, Cout * K);
+      const [col] = runOn(wasm, [x], [{ n: K * P }], ([xp], [cp]) => wasm.im2col(cp!, xp!, geo));
+      for (let co = 0; co < Cout; co++) {
+        for (let oh = 0; oh < geo.outH; oh++) {
+          for (let ow = 0; ow < geo.outW; ow++) {
+            let viaCol = 0, direct = 0;
+            for (let k = 0; k < K; k++) viaCol += weight[co * K + k]! * col![k * P + oh * geo.outW + ow]!;
+            for (let c = 0; c < geo.C; c++) for (let i = 0; i < geo.kh; i++) for (let j = 0; j < geo.kw; j++) {
+              const ih = oh * geo.strideH - geo.padH + i * geo.dilH, iw = ow * geo.strideW - geo.padW + j * geo.dilW;
+              if (ih < 0 || ih >= geo.H || iw < 0 || iw >= geo.W) continue;
+              direct += weight[((co * geo.C + c) * geo.kh + i) * geo.kw + j]! * x[(c * geo.H + ih) * geo.W + iw]!;
+            }
+            expect(Math.abs(viaCol - direct), `conv ${show(geo)} at ${co},${oh},${ow}`).toBeLessThan(1e-9);
+          }
+        }
+      }
+    }
+  });
+
+  it('hand-checked small case: 1 channel 2x3, 2x2 kernel, padding 1, stride 2', () => {
+    // x = [[1, 2, 3], [4, 5, 6]]; outH = 2, outW = 2; windows start at (-1,-1), (-1,1), (1,-1), (1,1)
+    const geo = geometry(1, 2, 3, { k: 2, s: 2, p: 1, d: 1 }, { k: 2, s: 2, p: 1, d: 1 })!;
+    expect([geo.outH, geo.outW]).toEqual([2, 2]);
+    const x = Float32Array.from([1, 2, 3, 4, 5, 6]);
+    for (const b of backends) {
+      const [col] = runOn(b, [x], [{ n: 16 }], ([xp], [cp]) => b.im2col(cp!, xp!, geo));
+      // rows: tap (0,0), (0,1), (1,0), (1,1); columns: output pixels
+      expect(Array.from(col!), b.name).toEqual([0, 0, 0, 5, 0, 0, 4, 6, 0, 2, 0, 0, 1, 3, 0, 0]);
+    }
+  });
+});
+
+/** Pooling data with many exact ties (small integers), optionally some NaN and -inf. */
+function poolData(g: Generator, n: number, special: boolean): Float32Array {
+  const a = new Float32Array(n);
+  for (let i = 0; i < n; i++) {
+    const u = g.uniform();
+    a[i] = special && u < 0.03 ? NaN : special && u < 0.06 ? -Infinity : g.int(-2, 3);
+  }
+  return a;
+}
+
+const planeGeometries = (seed: number, opts: Parameters<typeof convGeometries>[1] = {}) =>
+  convGeometries(seed, opts).map((geo) => ({ planes: geo.C, geo: geo as Pool2dGeometry }));
+const poolIn = (planes: number, g: Pool2dGeometry) => planes * g.H * g.W;
+const poolOut = (planes: number, g: Pool2dGeometry) => planes * g.outH * g.outW;
+
+describe('max pooling', () => {
+  const cases = planeGeometries(31);
+
+  it('forward: values and argmax match the reference, with ties, NaN and -inf', () => {
+    const g = new Generator(5);
+    for (const { planes, geo } of cases) {
+      for (const special of [false, true]) {
+        const x = poolData(g, poolIn(planes, geo), special);
+        const n = poolOut(planes, geo);
+        const [w, r] = backends.map((b) => runOn(b, [x], [{ n }, { n, dtype: 'int32' }],
+          ([xp], [out, arg]) => b.maxPool2d(out!, arg!, xp!, planes, geo)));
+        expectEqual(w![0]!, r![0]!, `maxPool2d ${show(geo)} special=${special}`);
+        expect(Array.from(w![1]!), `argmax ${show(geo)} special=${special}`).toEqual(Array.from(r![1]!));
+        // the argmax points at the value (or at -1 for a window with no real cell)
+        for (let o = 0; o < n; o++) {
+          const a = w![1]![o]!, v = w![0]![o]!, p = Math.floor(o / (geo.outH * geo.outW));
+          const at = a < 0 ? -Infinity : x[p * geo.H * geo.W + a]!;
+          if (!(a >= -1 && a < geo.H * geo.W) || !Object.is(at, v)) throw new Error(`argmax ${show(geo)}[${o}] = ${a}: ${at} vs ${v}`);
+        }
+      }
+    }
+  });
+
+  it('backward: routes gy to the argmax and accumulates like the reference', () => {
+    const g = new Generator(6);
+    for (const { planes, geo } of cases) {
+      const x = poolData(g, poolIn(planes, geo), false);
+      const gy = randomF32(g, poolOut(planes, geo));
+      const init = randomF32(g, poolIn(planes, geo));
+      const res = backends.map((b) => runOn(b, [x, gy], [{ n: poolOut(planes, geo) }, { n: poolOut(planes, geo), dtype: 'int32' },
+        { n: poolIn(planes, geo), init }, { n: poolIn(planes, geo), init: new Float32Array(poolIn(planes, geo)) }],
+      ([xp, gyp], [out, arg, gx, gx0]) => {
+        b.maxPool2d(out!, arg!, xp!, planes, geo);
+        b.maxPool2dGrad(gx!, gyp!, arg!, planes, geo);
+        b.maxPool2dGrad(gx0!, gyp!, arg!, planes, geo);
+      }));
+      expectClose(res[0]![2]!, res[1]![2]!, 1e-5, 1e-5, `maxPool2dGrad ${show(geo)}`);
+      // with finite data and every window real: <maxPool(x), gy> = <x, grad(gy)>
+      const out = res[0]![0]!, gx0 = res[0]![3]!;
+      if (out.every(Number.isFinite)) {
+        expect(Math.abs(dot(out, gy) - dot(x, gx0)), `adjoint ${show(geo)}`).toBeLessThanOrEqual(1e-5 * dotAbs(out, gy) + 1e-9);
+      }
+    }
+  });
+
+  it('hand-checked ties, NaN, all -inf and an empty window (as PyTorch)', () => {
+    const geo1x4 = geometry(1, 1, 4, { k: 1, s: 1, p: 0, d: 1 }, { k: 4, s: 1, p: 0, d: 1 })!;
+    // long rows so that the SIMD interior runs too: 2 planes [1, 12], kernel 1x4, stride 1 -> 9 outputs
+    const geoRow = geometry(1, 1, 12, { k: 1, s: 1, p: 0, d: 1 }, { k: 4, s: 1, p: 0, d: 1 })!;
+    const geoInf = geometry(1, 4, 4, { k: 2, s: 2, p: 1, d: 1 }, { k: 2, s: 2, p: 1, d: 1 })!;
+    const geoEmpty = geometry(1, 1, 1, { k: 2, s: 1, p: 1, d: 2 }, { k: 2, s: 1, p: 1, d: 2 })!;
+    expect([geoEmpty.outH, geoEmpty.outW]).toEqual([1, 1]);
+    const run = (b: Backend, x: number[], planes: number, geo: Pool2dGeometry) => {
+      const n = poolOut(planes, geo);
+      const [out, arg] = runOn(b, [Float32Array.from(x)], [{ n }, { n, dtype: 'int32' }],
+        ([xp], [o, a]) => b.maxPool2d(o!, a!, xp!, planes, geo));
+      return [Array.from(out!), Array.from(arg!)];
+    };
+    for (const b of backends) {
+      expect(run(b, [3, 1, 3, 2], 1, geo1x4), `${b.name} tie`).toEqual([[3], [0]]);
+      expect(run(b, [NaN, 5, NaN, 1], 1, geo1x4), `${b.name} NaN`).toEqual([[NaN], [2]]);
+      expect(run(b, [1, 5, NaN, 7], 1, geo1x4), `${b.name} NaN then larger`).toEqual([[NaN], [2]]);
+      expect(run(b, [-Infinity, -Infinity, -Infinity, -Infinity], 1, geo1x4), `${b.name} -inf`).toEqual([[-Infinity], [0]]);
+      const row = [0, 1, 1, 0, 2, NaN, 2, 0, -1, -1, -1, -1, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9];
+      expect(run(b, row, 2, geoRow), `${b.name} rows`).toEqual([
+        [1, 2, NaN, NaN, NaN, NaN, 2, 0, -1, 9, 9, 9, 9, 9, 9, 9, 9, 9],
+        [1, 4, 5, 5, 5, 5, 6, 7, 8, 0, 1, 2, 3, 4, 5, 6, 7, 8]]);
+      // all -inf: each window points at its first real cell
+      expect(run(b, new Array(16).fill(-Infinity), 1, geoInf)[1], `${b.name} -inf windows`).toEqual([0, 1, 3, 4, 5, 7, 12, 13, 15]);
+      expect(run(b, [4], 1, geoEmpty), `${b.name} empty window`).toEqual([[-Infinity], [-1]]);
+    }
+  });
+});
+
+describe('average pooling', () => {
+  // PyTorch requires pad <= kernel / 2; also test ceil-mode output sizes
+  const cases = planeGeometries(41, { maxPadHalfKernel: true, noDilation: true });
+  for (const { planes, geo } of [...cases]) {
+    const h = { k: geo.kh, s: geo.strideH, p: geo.padH, d: 1 }, w = { k: geo.kw, s: geo.strideW, p: geo.padW, d: 1 };
+    const ceil = geometry(planes, geo.H, geo.W, h, w, true);
+    if (ceil && (ceil.outH !== geo.outH || ceil.outW !== geo.outW)) cases.push({ planes, geo: ceil });
+  }
+
+  it('covers ceil-mode windows', () => {
+    expect(cases.length).toBeGreaterThan(90);
+    expect(cases.some(({ geo }) => (geo.outH - 1) * geo.strideH - geo.padH + geo.kh > geo.H + geo.padH)).toBe(true);
+  });
+
+  it.each([true, false])('forward and backward match the reference (countIncludePad=%s)', (include) => {
+    const g = new Generator(include ? 7 : 8);
+    for (const { planes, geo } of cases) {
+      const x = randomF32(g, poolIn(planes, geo));
+      const [wo, ro] = backends.map((b) => runOn(b, [x], [{ n: poolOut(planes, geo) }],
+        ([xp], [out]) => b.avgPool2d(out!, xp!, planes, geo, include))[0]!);
+      expectClose(wo!, ro!, 1e-5, 1e-6, `avgPool2d ${show(geo)}`);
+      const gy = randomF32(g, poolOut(planes, geo));
+      const init = randomF32(g, poolIn(planes, geo));
+      const [wg, rg] = backends.map((b) => runOn(b, [gy], [{ n: poolIn(planes, geo), init }],
+        ([gyp], [gx]) => b.avgPool2dGrad(gx!, gyp!, planes, geo, include))[0]!);
+      expectClose(wg!, rg!, 1e-5, 1e-5, `avgPool2dGrad ${show(geo)}`);
+      // the gradient is the adjoint of the (linear) forward
+      const [gx0] = runOn(wasm, [gy], [{ n: poolIn(planes, geo), init: new Float32Array(poolIn(planes, geo)) }],
+        ([gyp], [gx]) => wasm.avgPool2dGrad(gx!, gyp!, planes, geo, include));
+      expect(Math.abs(dot(wo!, gy) - dot(x, gx0!)), `adjoint ${show(geo)}`).toBeLessThanOrEqual(1e-5 * dotAbs(wo!, gy) + 1e-9);
+    }
+  });
+
+  it('uses PyTorch divisors (hand-checked)', () => {
+    const pool = (b: Backend, x: number[], geo: AvgPool2dGeometry, include: boolean) =>
+      Array.from(runOn(b, [Float32Array.from(x)], [{ n: geo.outH * geo.outW }],
+        ([xp], [out]) => b.avgPool2d(out!, xp!, 1, geo, include))[0]!);
+    // x = [[1, 2], [3, 4]], kernel 2, stride 1, padding 1 -> 3x3
+    const small = geometry(1, 2, 2, { k: 2, s: 1, p: 1, d: 1 }, { k: 2, s: 1, p: 1, d: 1 })!;
+    // ones(4, 4), kernel 3, stride 2, padding 1, ceil mode -> 3x3; the last window hangs past the padding
+    const ceil = geometry(1, 4, 4, { k: 3, s: 2, p: 1, d: 1 }, { k: 3, s: 2, p: 1, d: 1 }, true)!;
+    expect([ceil.outH, ceil.outW]).toEqual([3, 3]);
+    for (const b of backends) {
+      expectClose(Float32Array.from(pool(b, [1, 2, 3, 4], small, true)),
+        Float32Array.from([0.25, 0.75, 0.5, 1, 2.5, 1.5, 0.75, 1.75, 1]), 1e-6, 0, `${b.name} include pad`);
+      expectClose(Float32Array.from(pool(b, [1, 2, 3, 4], small, false)),
+        Float32Array.from([1, 1.5, 2, 2, 2.5, 3, 3, 3.5, 4]), 1e-6, 0, `${b.name} exclude pad`);
+      expectClose(Float32Array.from(pool(b, new Array(16).fill(1), ceil, true)),
+        Float32Array.from([4 / 9, 6 / 9, 2 / 6, 6 / 9, 1, 3 / 6, 2 / 6, 3 / 6, 1 / 4]), 1e-6, 0, `${b.name} ceil include pad`);
+      expectClose(Float32Array.from(pool(b, new Array(16).fill(1), ceil, false)),
+        new Float32Array(9).fill(1), 1e-6, 0, `${b.name} ceil exclude pad`);
+    }
+  });
+});
+
+describe('bias add and bias gradient (NCHW)', () => {
+  it('match the reference', () => {
+    const g = new Generator(9);
+    for (const N of [0, 1, 2, 3]) for (const C of [1, 3, 17]) for (const HW of [1, 3, 4, 5, 17, 257]) {
+      const y = randomF32(g, N * C * HW), bias = randomF32(g, C);
+      const [wy, ry] = backends.map((b) => runOn(b, [bias], [{ n: N * C * HW, init: y }],
+        ([bp], [yp]) => b.addBiasNCHW(yp!, bp!, N, C, HW))[0]!);
+      expectEqual(wy!, ry!, `addBiasNCHW ${N},${C},${HW}`);
+      for (let n = 0; n < N; n++) for (let c = 0; c < C; c++) {
+        const k = (n * C + c) * HW + HW - 1;
+        expect(wy![k]).toBe(Math.fround(y[k]! + bias[c]!));
+      }
+      const gy = randomF32(g, N * C * HW);
+      const [wb, rb] = backends.map((b) => runOn(b, [gy], [{ n: C }], ([gyp], [gb]) => b.biasGradNCHW(gb!, gyp!, N, C, HW))[0]!);
+      expectClose(wb!, rb!, 1e-5, 1e-6 * Math.sqrt(N * HW), `biasGradNCHW ${N},${C},${HW}`);
+      if (N === 0) expect(Array.from(wb!)).toEqual(new Array(C).fill(0));
+    }
+  });
+});

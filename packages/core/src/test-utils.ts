@@ -1,0 +1,88 @@
+// Helpers shared by the core tests (not part of the public entry).
+import { expect } from 'vitest';
+import type { Backend } from './backend/backend.js';
+import { ReferenceBackend } from './backend/reference.js';
+import { createWasmBackend } from './backend/wasm.js';
+import { setBackend } from './engine.js';
+import { gradcheck } from './autograd/gradcheck.js';
+import { scope } from './memory.js';
+import { manualSeed, tensor } from './ops/creation.js';
+import { Generator } from './random.js';
+import type { Tensor } from './tensor.js';
+
+let backends: { wasm: Backend; reference: Backend } | null = null;
+
+/** Both backends, created once per test file. */
+export async function getBackends(): Promise<{ wasm: Backend; reference: Backend }> {
+  backends ??= { wasm: await createWasmBackend({ initialPages: 64 }), reference: new ReferenceBackend() };
+  return backends;
+}
+
+/** Runs `fn` with the given backend active. */
+export function onBackend<T>(b: Backend, fn: () => T): T {
+  setBackend(b);
+  return fn();
+}
+
+export interface InputSpec {
+  shape: number[];
+  /** value range (default [-2, 2]) */
+  range?: [number, number];
+  requiresGrad?: boolean;
+  int?: [number, number];
+}
+
+/** Deterministic data for an input spec. */
+export function dataFor(spec: InputSpec, seed: number): Float32Array | Int32Array {
+  const g = new Generator(seed);
+  const n = spec.shape.reduce((a, b) => a * b, 1);
+  if (spec.int) return Int32Array.from({ length: n }, () => g.int(spec.int![0], spec.int![1]));
+  const [lo, hi] = spec.range ?? [-2, 2];
+  return Float32Array.from({ length: n }, () => lo + (hi - lo) * g.uniform());
+}
+
+function makeInputs(specs: InputSpec[], seed: number): Tensor[] {
+  return specs.map((s, i) => {
+    const d = dataFor(s, seed * 31 + i);
+    return tensor(d, { shape: s.shape, dtype: s.int ? 'int32' : 'float32', requiresGrad: s.int ? false : (s.requiresGrad ?? true) });
+  });
+}
+
+export function expectAllClose(actual: ArrayLike<number>, expected: ArrayLike<number>, rtol = 1e-5, atol = 1e-5, what = ''): void {
+  expect(actual.length, `${what}: length`).toBe(expected.length);
+  for (let i = 0; i < actual.length; i++) {
+    const a = actual[i]!, e = expected[i]!;
+    if (Number.isNaN(e) && Number.isNaN(a)) continue;
+    if (a === e) continue;
+    if (!(Math.abs(a - e) <= atol + rtol * Math.abs(e))) {
+      throw new Error(`${what}[${i}]: got ${a}, expected ${e}`);
+    }
+  }
+}
+
+/**
+ * One line per op case: the forward on the wasm backend against the reference backend, and the
+ * backward (on both) against central finite differences.
+ */
+export async function checkOp(name: string, fn: (...xs: Tensor[]) => Tensor, specs: InputSpec[],
+  opts: { rtol?: number; atol?: number; grad?: boolean; gradTol?: { atol?: number; rtol?: number; eps?: number } } = {}): Promise<void> {
+  const { wasm, reference } = await getBackends();
+  const results = [wasm, reference].map((b) => onBackend(b, () => scope(() => {
+    manualSeed(7);
+    const xs = makeInputs(specs, 1);
+    const y = fn(...xs);
+    return { shape: [...y.shape], data: Array.from(y.toFloat32Array()), dtype: y.dtype };
+  })));
+  const [w, r] = results as [{ shape: number[]; data: number[]; dtype: string }, { shape: number[]; data: number[]; dtype: string }];
+  expect(w.shape, `${name}: shape`).toEqual(r.shape);
+  expect(w.dtype, `${name}: dtype`).toBe(r.dtype);
+  expectAllClose(w.data, r.data, opts.rtol ?? 2e-5, opts.atol ?? 1e-5, `${name} forward`);
+  if (opts.grad === false || !specs.some((s) => !s.int && s.requiresGrad !== false)) return;
+  for (const b of [wasm, reference]) {
+    onBackend(b, () => scope(() => {
+      const xs = makeInputs(specs, 1);
+      const ok = gradcheck((...args) => { manualSeed(7); return fn(...args); }, xs, { atol: 2e-3, rtol: 2e-2, ...opts.gradTol });
+      expect(ok, `${name} gradcheck on ${b.name}`).toBe(true);
+    }));
+  }
+}
