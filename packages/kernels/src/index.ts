@@ -38,7 +38,7 @@ export interface LoadedKernels {
 
 const moduleCache = new Map<string, WebAssembly.Module>();
 
-function decodeBase64(b64: string): Uint8Array {
+function decodeBase64(b64: string): Uint8Array<ArrayBuffer> {
   const bin = atob(b64);
   const bytes = new Uint8Array(bin.length);
   for (let i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
@@ -50,7 +50,7 @@ function variantName(build: KernelBuild, shared: boolean): keyof typeof wasmBase
 }
 
 /** The raw bytes of one build (for workers, tools and size reports). */
-export function kernelBytes(build: KernelBuild, shared = false): Uint8Array {
+export function kernelBytes(build: KernelBuild, shared = false): Uint8Array<ArrayBuffer> {
   return decodeBase64(wasmBase64[variantName(build, shared)]);
 }
 
@@ -79,7 +79,14 @@ async function tryEnableRelaxedInNode(): Promise<void> {
 }
 
 /** Does this runtime accept WebAssembly SIMD (required) and relaxed SIMD (optional)? */
-export async function detectFeatures(): Promise<{ simd: boolean; relaxedSimd: boolean }> {
+export function detectFeatures(): Promise<{ simd: boolean; relaxedSimd: boolean }> {
+  features ??= detect();
+  return features;
+}
+
+let features: Promise<{ simd: boolean; relaxedSimd: boolean }> | null = null;
+
+async function detect(): Promise<{ simd: boolean; relaxedSimd: boolean }> {
   const simd = WebAssembly.validate(SIMD_PROBE);
   if (!simd) return { simd, relaxedSimd: false };
   const relaxedBytes = kernelBytes('relaxed');
@@ -111,7 +118,7 @@ export async function loadKernels(options: LoadOptions): Promise<LoadedKernels> 
   const name = variantName(build, shared);
   let module = moduleCache.get(name);
   if (!module) {
-    module = await WebAssembly.compile(kernelBytes(build, shared) as BufferSource);
+    module = await WebAssembly.compile(kernelBytes(build, shared));
     moduleCache.set(name, module);
   }
   const instance = await WebAssembly.instantiate(module, { env: { memory: options.memory } });

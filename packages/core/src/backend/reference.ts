@@ -398,8 +398,8 @@ export function unaryRef(op: UnaryOpName, x: number, p0: number, p1: number): nu
     case 'sigmoid': return sigmoid(x);
     case 'relu': return x > 0 ? x : Number.isNaN(x) ? NaN : 0;
     case 'gelu': return x === -Infinity ? 0 : 0.5 * x * (1 + erf(x * SQRT1_2)); // NOTE: the limit, not -inf·0
-    case 'geluTanh': return 0.5 * x * (1 + Math.tanh(GELU_C * (x + 0.044715 * x * x * x)));
-    case 'silu': return x * sigmoid(x);
+    case 'geluTanh': return x === -Infinity ? 0 : 0.5 * x * (1 + Math.tanh(GELU_C * (x + 0.044715 * x * x * x)));
+    case 'silu': return x === -Infinity ? 0 : x * sigmoid(x);
     case 'softplus': return x > 20 ? x : Math.log1p(Math.exp(x));
     case 'sin': return Math.sin(x);
     case 'cos': return Math.cos(x);
