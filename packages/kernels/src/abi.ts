@@ -125,6 +125,34 @@ export interface KernelExports {
   addBiasNCHWF32(y: number, bias: number, N: number, C: number, HW: number): void;
   /** gb[c] = Σ over n and hw of gy[n, c, hw] (overwrites gb; rows are summed in f64). */
   biasGradNCHWF32(gb: number, gy: number, N: number, C: number, HW: number): void;
+
+  // ---- optim.ts (fused optimizer steps: param, grad and state updated in place; flags are 0/1) ----------
+  /**
+   * SGD (torch.optim.SGD): d = ±g + wd·p; with momentum ≠ 0, buf = firstStep ? d : μ·buf + (1 − dampening)·d
+   * and d = nesterov ? d + μ·buf : buf; then p −= lr·d. `buf` may be 0 when momentum is 0.
+   */
+  sgdStepF32(p: number, g: number, buf: number, n: number, lr: number, momentum: number, dampening: number,
+    weightDecay: number, nesterov: number, firstStep: number, maximize: number): void;
+  /**
+   * Adam (decoupled 0: d = ±g + wd·p) / AdamW (decoupled 1: p *= 1 − lr·wd): m = β1·m + (1 − β1)·d,
+   * v = β2·v + (1 − β2)·d², amsgrad: vmax = max(vmax, v) used for v; p += −(lr/bc1)·m / (√v/√bc2 + eps),
+   * with bc1 = 1 − β1^t, bc2 = 1 − β2^t. `vmax` may be 0 without amsgrad.
+   */
+  adamStepF32(p: number, g: number, m: number, v: number, vmax: number, n: number, lr: number, beta1: number,
+    beta2: number, eps: number, weightDecay: number, decoupled: number, amsgrad: number, biasCorrection1: number,
+    biasCorrection2: number, maximize: number): void;
+  /**
+   * RMSprop: d = ±g + wd·p; sq = α·sq + (1 − α)·d²; centered: gavg = α·gavg + (1 − α)·d, avg = √(sq − gavg²) + eps,
+   * else avg = √sq + eps; momentum > 0: buf = μ·buf + d/avg, p −= lr·buf; else p −= lr·d/avg.
+   * `gavg` (not centered) and `buf` (no momentum) may be 0.
+   */
+  rmspropStepF32(p: number, g: number, sq: number, gavg: number, buf: number, n: number, lr: number, alpha: number,
+    eps: number, weightDecay: number, momentum: number, centered: number, maximize: number): void;
+  /** Adagrad: d = ±g + wd·p; sum += d²; p −= clr·d / (√sum + eps), clr = lr / (1 + (t − 1)·lrDecay) from the caller. */
+  adagradStepF32(p: number, g: number, sum: number, n: number, clr: number, weightDecay: number, eps: number,
+    maximize: number): void;
+  /** Σ |x|^normType over n f32s in f64 (for gradient-norm clipping); max |x| when normType is +Infinity. */
+  normPartialF32(x: number, n: number, normType: number): number;
 }
 
 /** Unary op codes for `unaryF32` / `unaryGradF32`. p0/p1 are used where noted. */
