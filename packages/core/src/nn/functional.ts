@@ -5,6 +5,8 @@ import { generator } from '../ops/creation.js';
 import { empty } from '../ops/core.js';
 import { where } from '../ops/elementwise.js';
 import { Tensor } from '../tensor.js';
+import { noGrad } from '../autograd/graph.js';
+import { copyInto } from './module.js';
 
 export type Reduction = 'mean' | 'sum' | 'none';
 
@@ -96,6 +98,54 @@ export function layerNorm(x: Tensor, normalizedShape: number | readonly number[]
   let y = xc.mul(variance.add(eps).rsqrt());
   if (weight) y = y.mul(checkTensor('layerNorm', weight, 'weight'));
   if (bias) y = y.add(checkTensor('layerNorm', bias, 'bias'));
+  return y;
+}
+
+/** Rows of `weight` [N, D] picked by int32 indices of any shape → [...indices.shape, D]. */
+export function embedding(indices: Tensor, weight: Tensor): Tensor {
+  checkTensor('embedding', indices, 'indices');
+  checkTensor('embedding', weight, 'weight');
+  if (weight.ndim !== 2) throw new SimdgradError(`embedding: weight must be [num_embeddings, dim] (got ${fmtShape(weight.shape)})`);
+  const flat = indices.reshape([-1]);
+  return weight.indexSelect(0, flat).reshape([...indices.shape, weight.shape[1]!]);
+}
+
+/**
+ * Batch normalisation over every dim but 1 (channels). In training (or without running stats) it uses
+ * the batch statistics and, when running stats are given, updates them in place:
+ * running = (1 − momentum)·running + momentum·batch (the variance unbiased), as PyTorch.
+ */
+export function batchNorm(x: Tensor, runningMean: Tensor | null, runningVar: Tensor | null, weight?: Tensor | null,
+  bias?: Tensor | null, training = false, momentum = 0.1, eps = 1e-5): Tensor {
+  checkTensor('batchNorm', x, 'input');
+  if (x.ndim < 2) throw new SimdgradError(`batchNorm: expected an input with ≥ 2 dims [N, C, …] (got ${fmtShape(x.shape)})`);
+  const c = x.shape[1]!;
+  const dims = x.shape.map((_, i) => i).filter((i) => i !== 1);
+  const bshape = x.shape.map((d, i) => (i === 1 ? c : 1));
+  let mean: Tensor, variance: Tensor;
+  if (training) {
+    const count = x.size / c;
+    if (count <= 1) throw new SimdgradError(`batchNorm: expected more than 1 value per channel when training (got input ${fmtShape(x.shape)})`);
+    mean = x.mean(dims, true);
+    variance = x.sub(mean).square().mean(dims, true);
+    if (runningMean && runningVar) {
+      noGrad(() => {
+        const newMean = runningMean.mul(1 - momentum).add(mean.reshape([c]).mul(momentum));
+        const newVar = runningVar.mul(1 - momentum).add(variance.reshape([c]).mul(momentum * count / (count - 1)));
+        copyInto(runningMean, newMean);
+        copyInto(runningVar, newVar);
+        newMean.dispose();
+        newVar.dispose();
+      });
+    }
+  } else {
+    if (!runningMean || !runningVar) throw new SimdgradError('batchNorm: running statistics are needed when not training');
+    mean = runningMean.reshape(bshape);
+    variance = runningVar.reshape(bshape);
+  }
+  let y = x.sub(mean).mul(variance.add(eps).rsqrt());
+  if (weight) y = y.mul(weight.reshape(bshape));
+  if (bias) y = y.add(bias.reshape(bshape));
   return y;
 }
 

@@ -1,2 +1,9 @@
-// The nn namespace: `nn.functional` (layers and losses as functions).
+// The nn namespace: modules, layers, losses, initialisers and `nn.functional`.
 export * as functional from './functional.js';
+export * as init from './init.js';
+export { Module, parameter, isParameter } from './module.js';
+export {
+  Linear, Sequential, Flatten, Dropout, Embedding, LayerNorm, BatchNorm1d, BatchNorm2d,
+  ReLU, Sigmoid, Tanh, SiLU, GELU, LeakyReLU, ELU, Softmax, LogSoftmax, type BatchNormOptions,
+} from './layers.js';
+export { MSELoss, L1Loss, HuberLoss, SmoothL1Loss, BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, NLLLoss } from './loss.js';
