@@ -9,6 +9,7 @@ import { noGrad } from '../autograd/graph.js';
 import { copyInto } from './module.js';
 
 export type Reduction = 'mean' | 'sum' | 'none';
+export { conv2d, maxPool2d, avgPool2d, adaptiveAvgPool2d, type Conv2dOptions, type MaxPool2dOptions, type AvgPool2dOptions } from '../ops/conv.js';
 
 function checkTensor(op: string, t: unknown, what: string): Tensor {
   if (!(t instanceof Tensor)) throw new SimdgradError(`${op}: ${what} must be a tensor (got ${t === null ? 'null' : typeof t})`);

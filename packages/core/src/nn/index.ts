@@ -3,7 +3,7 @@ export * as functional from './functional.js';
 export * as init from './init.js';
 export { Module, parameter, isParameter } from './module.js';
 export {
-  Linear, Sequential, Flatten, Dropout, Embedding, LayerNorm, BatchNorm1d, BatchNorm2d,
+  Linear, Sequential, Flatten, Dropout, Embedding, LayerNorm, BatchNorm1d, BatchNorm2d, Conv2d, MaxPool2d, AvgPool2d, AdaptiveAvgPool2d,
   ReLU, Sigmoid, Tanh, SiLU, GELU, LeakyReLU, ELU, Softmax, LogSoftmax, type BatchNormOptions,
 } from './layers.js';
 export { MSELoss, L1Loss, HuberLoss, SmoothL1Loss, BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, NLLLoss } from './loss.js';

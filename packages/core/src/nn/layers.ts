@@ -196,3 +196,64 @@ export class LogSoftmax extends Module {
   forward(x: Tensor): Tensor { return x.logSoftmax(this.dim); }
   override extraRepr(): string { return `dim=${this.dim}`; }
 }
+
+type Pair = number | [number, number];
+const pairText = (v: Pair) => (typeof v === 'number' ? `(${v}, ${v})` : `(${v[0]}, ${v[1]})`);
+
+/** 2-d convolution over [N, C, H, W]; weight [out, in/groups, kh, kw] Kaiming-uniform (a = √5) like PyTorch. */
+export class Conv2d extends Module {
+  weight: Tensor;
+  bias: Tensor | null;
+  readonly kernelSize: [number, number];
+  readonly options: Required<F.Conv2dOptions>;
+  constructor(readonly inChannels: number, readonly outChannels: number, kernelSize: Pair,
+    options: F.Conv2dOptions & { bias?: boolean } = {}) {
+    super();
+    checkInt('Conv2d', inChannels, 'inChannels');
+    checkInt('Conv2d', outChannels, 'outChannels');
+    this.kernelSize = typeof kernelSize === 'number' ? [kernelSize, kernelSize] : [kernelSize[0], kernelSize[1]];
+    const groups = options.groups ?? 1;
+    if (!Number.isInteger(groups) || groups < 1 || inChannels % groups !== 0 || outChannels % groups !== 0) {
+      throw new SimdgradError(`Conv2d: groups ${groups} must divide inChannels ${inChannels} and outChannels ${outChannels}`);
+    }
+    this.options = { stride: options.stride ?? 1, padding: options.padding ?? 0, dilation: options.dilation ?? 1, groups };
+    this.weight = parameter(init.kaimingUniform(empty([outChannels, inChannels / groups, ...this.kernelSize]), { a: Math.sqrt(5) }));
+    const fanIn = (inChannels / groups) * this.kernelSize[0] * this.kernelSize[1];
+    const bound = 1 / Math.sqrt(fanIn);
+    this.bias = options.bias === false ? null : parameter(init.uniform(empty([outChannels]), -bound, bound));
+  }
+  forward(x: Tensor): Tensor {
+    return F.conv2d(x, this.weight, this.bias, this.options);
+  }
+  override extraRepr(): string {
+    const o = this.options;
+    return `${this.inChannels}, ${this.outChannels}, kernel_size=${pairText(this.kernelSize)}, stride=${pairText(o.stride as Pair)}` +
+      `${o.padding !== 0 ? `, padding=${pairText(o.padding as Pair)}` : ''}${o.dilation !== 1 ? `, dilation=${pairText(o.dilation as Pair)}` : ''}` +
+      `${o.groups !== 1 ? `, groups=${o.groups}` : ''}${this.bias === null ? ', bias=False' : ''}`;
+  }
+}
+
+/** Max pooling; stride defaults to the kernel size. */
+export class MaxPool2d extends Module {
+  constructor(readonly kernelSize: Pair, readonly options: F.MaxPool2dOptions = {}) { super(); }
+  forward(x: Tensor): Tensor { return F.maxPool2d(x, this.kernelSize, this.options); }
+  override extraRepr(): string {
+    return `kernel_size=${JSON.stringify(this.kernelSize)}, stride=${JSON.stringify(this.options.stride ?? this.kernelSize)}, padding=${JSON.stringify(this.options.padding ?? 0)}`;
+  }
+}
+
+/** Average pooling; stride defaults to the kernel size. */
+export class AvgPool2d extends Module {
+  constructor(readonly kernelSize: Pair, readonly options: F.AvgPool2dOptions = {}) { super(); }
+  forward(x: Tensor): Tensor { return F.avgPool2d(x, this.kernelSize, this.options); }
+  override extraRepr(): string {
+    return `kernel_size=${JSON.stringify(this.kernelSize)}, stride=${JSON.stringify(this.options.stride ?? this.kernelSize)}, padding=${JSON.stringify(this.options.padding ?? 0)}`;
+  }
+}
+
+/** Average pooling to a fixed output size. */
+export class AdaptiveAvgPool2d extends Module {
+  constructor(readonly outputSize: Pair) { super(); }
+  forward(x: Tensor): Tensor { return F.adaptiveAvgPool2d(x, this.outputSize); }
+  override extraRepr(): string { return `output_size=${JSON.stringify(this.outputSize)}`; }
+}

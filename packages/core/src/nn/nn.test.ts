@@ -220,3 +220,45 @@ describe('nn.init', () => {
     expect(w.abs().max().item()).toBe(0);
   });
 });
+
+describe('convolution and pooling', () => {
+  const F = nn.functional;
+  it('conv2d against the reference backend and finite differences', async () => {
+    await checkOp('conv2d 3x3', (x, w, b) => F.conv2d(x, w, b), [{ shape: [2, 3, 5, 5] }, { shape: [4, 3, 3, 3] }, { shape: [4] }], { rtol: 1e-4 });
+    await checkOp('conv2d stride 2 pad 1', (x, w) => F.conv2d(x, w, null, { stride: 2, padding: 1 }), [{ shape: [1, 2, 6, 5] }, { shape: [3, 2, 3, 3] }], { rtol: 1e-4 });
+    await checkOp('conv2d dilation 2', (x, w) => F.conv2d(x, w, null, { dilation: 2, padding: [2, 1] }), [{ shape: [1, 2, 7, 7] }, { shape: [2, 2, 3, 2] }], { rtol: 1e-4 });
+    await checkOp('conv2d groups 2', (x, w, b) => F.conv2d(x, w, b, { groups: 2, padding: 1 }), [{ shape: [2, 4, 4, 4] }, { shape: [6, 2, 3, 3] }, { shape: [6] }], { rtol: 1e-4 });
+    await checkOp('conv2d 1x1', (x, w) => F.conv2d(x, w), [{ shape: [3, 5, 2, 3] }, { shape: [2, 5, 1, 1] }], { rtol: 1e-4 });
+  });
+
+  it('conv2d equals a hand computation', () => {
+    // one 3×3 image, one 2×2 kernel of ones: each output is the sum of its window
+    const x = tensor([[[[1, 2, 3], [4, 5, 6], [7, 8, 9]]]]);
+    const w = tensor([[[[1, 1], [1, 1]]]]);
+    expect(F.conv2d(x, w, tensor([0.5])).toArray()).toEqual([[[[12.5, 16.5], [24.5, 28.5]]]]);
+    expect(F.conv2d(x, w, null, { padding: 1, stride: 2 }).toArray()).toEqual([[[[1, 5], [11, 28]]]]);
+  });
+
+  it('pooling forward and backward', async () => {
+    await checkOp('maxPool2d', (x) => F.maxPool2d(x, 2), [{ shape: [2, 3, 4, 5] }]);
+    await checkOp('maxPool2d 3 s2 p1', (x) => F.maxPool2d(x, 3, { stride: 2, padding: 1 }), [{ shape: [1, 2, 5, 5] }]);
+    await checkOp('avgPool2d', (x) => F.avgPool2d(x, 2), [{ shape: [2, 3, 4, 4] }]);
+    await checkOp('avgPool2d pad', (x) => F.avgPool2d(x, 3, { stride: 1, padding: 1, countIncludePad: false }), [{ shape: [1, 2, 4, 3] }]);
+    await checkOp('adaptive 1', (x) => F.adaptiveAvgPool2d(x, 1), [{ shape: [2, 3, 5, 4] }]);
+    await checkOp('adaptive 2x3', (x) => F.adaptiveAvgPool2d(x, [2, 3]), [{ shape: [1, 2, 5, 7] }]);
+    expect(F.maxPool2d(tensor([[[[1, 5], [3, 2]]]]), 2).toArray()).toEqual([[[[5]]]]);
+  });
+
+  it('Conv2d module: shapes, PyTorch init bounds, repr and errors', () => {
+    manualSeed(0);
+    const conv = new nn.Conv2d(3, 8, 3, { padding: 1 });
+    const bound = 1 / Math.sqrt(27);
+    expect(conv.weight.abs().max().item()).toBeLessThanOrEqual(bound);
+    expect(conv.forward(randn([2, 3, 8, 8])).shape).toEqual([2, 8, 8, 8]);
+    expect(conv.toString()).toBe('Conv2d(3, 8, kernel_size=(3, 3), stride=(1, 1), padding=(1, 1))');
+    expect(() => conv.forward(randn([2, 4, 8, 8]))).toThrow('conv2d: weight [8,3,3,3] expects 3 input channels, the input [2,4,8,8] has 4');
+    expect(() => conv.forward(randn([3, 8, 8]))).toThrow('conv2d: expected input [N, C, H, W] (got [3,8,8])');
+    const model = new nn.Sequential(new nn.Conv2d(1, 4, 3), new nn.BatchNorm2d(4), new nn.ReLU(), new nn.MaxPool2d(2), new nn.Flatten(), new nn.Linear(4 * 3 * 3, 10));
+    expect(model.forward(randn([5, 1, 8, 8])).shape).toEqual([5, 10]);
+  });
+});
