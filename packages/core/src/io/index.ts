@@ -1,0 +1,2 @@
+// The io namespace: tensors to and from safetensors bytes (platform-neutral; files are in `@simdgrad/core/node`).
+export { save, load, type Safetensors } from './safetensors.js';
