@@ -317,6 +317,8 @@ function avgPoolPixel(po: usize, xp: usize, H: i32, W: i32, h0: i32, hPad: i32, 
 export function avgPool2dGradF32(gx: usize, gy: usize, planes: i32, H: i32, W: i32, kh: i32, kw: i32,
   padH: i32, padW: i32, strideH: i32, strideW: i32, countIncludePad: i32, outH: i32, outW: i32): void {
   const planeBytes = (<usize>H * <usize>W) << 2;
+  const owLo = firstAtLeast(-padW, strideW, 0, outW);
+  const owHi = max(owLo, simdEnd(-padW, kw - 1, strideW, W, outW));
   let pg = gy;
   for (let p = 0; p < planes; p++) {
     const gp = gx + <usize>p * planeBytes;
@@ -325,25 +327,60 @@ export function avgPool2dGradF32(gx: usize, gy: usize, planes: i32, H: i32, W: i
       const hPad = min(h0 + kh, H + padH) - h0;
       const hs = max(h0, 0), he = min(h0 + kh, H);
       const hReal = max(he - hs, 0);
-      for (let ow = 0; ow < outW; ow++) {
-        const w0 = ow * strideW - padW;
-        const ws = max(w0, 0), we = min(w0 + kw, W);
-        const g = load<f32>(pg + (<usize>ow << 2)) / <f32>avgDivisor(W, hPad, hReal, w0, kw, padW, countIncludePad);
-        const gv = f32x4.splat(g);
-        for (let ih = hs; ih < he; ih++) {
-          const row = gp + ((<usize>ih * <usize>W) << 2);
-          let iw = ws;
-          for (; iw + 4 <= we; iw += 4) {
-            const q = row + (<usize>iw << 2);
-            v128.store(q, f32x4.add(v128.load(q), gv));
-          }
-          for (; iw < we; iw++) {
-            const q = row + (<usize>iw << 2);
-            store<f32>(q, load<f32>(q) + g);
+      let ow = 0;
+      if (hReal > 0) {
+        for (; ow < owLo; ow++) avgPoolGradPixel(gp, pg, W, hPad, hReal, hs, he, ow, kw, padW, strideW, countIncludePad);
+        // interior: 4 outputs at a time; tap j of output ow + l lands on column (ow + l)·strideW − padW + j
+        const div = f32x4.splat(<f32>((countIncludePad != 0 ? hPad : hReal) * kw));
+        for (; ow + 4 <= owHi; ow += 4) {
+          const g = f32x4.div(v128.load(pg + (<usize>ow << 2)), div);
+          const w0 = ow * strideW - padW;
+          for (let ih = hs; ih < he; ih++) {
+            const row = gp + ((<usize>ih * <usize>W + <usize>w0) << 2);
+            for (let j = 0; j < kw; j++) scatterAdd4(row + (<usize>j << 2), g, strideW);
           }
         }
       }
+      for (; ow < outW; ow++) avgPoolGradPixel(gp, pg, W, hPad, hReal, hs, he, ow, kw, padW, strideW, countIncludePad);
       pg += <usize>outW << 2;
+    }
+  }
+}
+
+/** q[l · s] += lanes of g for l < 4. NOTE: stride 2 also adds +0 to q[1, 3, 5, 7] (the caller keeps them in the row). */
+// @ts-ignore: decorator
+@inline function scatterAdd4(q: usize, g: v128, s: i32): void {
+  if (s == 1) {
+    v128.store(q, f32x4.add(v128.load(q), g));
+  } else if (s == 2) {
+    const z = f32x4.splat(0);
+    v128.store(q, f32x4.add(v128.load(q), i32x4.shuffle(g, z, 0, 4, 1, 5)));
+    v128.store(q, f32x4.add(v128.load(q, 16), i32x4.shuffle(g, z, 2, 6, 3, 7)), 16);
+  } else {
+    const b = <usize>s << 2;
+    store<f32>(q, load<f32>(q) + f32x4.extract_lane(g, 0));
+    store<f32>(q + b, load<f32>(q + b) + f32x4.extract_lane(g, 1));
+    store<f32>(q + 2 * b, load<f32>(q + 2 * b) + f32x4.extract_lane(g, 2));
+    store<f32>(q + 3 * b, load<f32>(q + 3 * b) + f32x4.extract_lane(g, 3));
+  }
+}
+
+function avgPoolGradPixel(gp: usize, pg: usize, W: i32, hPad: i32, hReal: i32, hs: i32, he: i32, ow: i32,
+  kw: i32, padW: i32, strideW: i32, countIncludePad: i32): void {
+  const w0 = ow * strideW - padW;
+  const ws = max(w0, 0), we = min(w0 + kw, W);
+  const g = load<f32>(pg + (<usize>ow << 2)) / <f32>avgDivisor(W, hPad, hReal, w0, kw, padW, countIncludePad);
+  const gv = f32x4.splat(g);
+  for (let ih = hs; ih < he; ih++) {
+    const row = gp + ((<usize>ih * <usize>W) << 2);
+    let iw = ws;
+    for (; iw + 4 <= we; iw += 4) {
+      const q = row + (<usize>iw << 2);
+      v128.store(q, f32x4.add(v128.load(q), gv));
+    }
+    for (; iw < we; iw++) {
+      const q = row + (<usize>iw << 2);
+      store<f32>(q, load<f32>(q) + g);
     }
   }
 }

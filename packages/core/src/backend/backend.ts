@@ -95,6 +95,23 @@ export interface Backend {
   addBiasNCHW(y: number, bias: number, N: number, C: number, HW: number): void;
   /** gb[c] = Σ over n and hw of gy[n, c, hw] (overwrites gb). */
   biasGradNCHW(gb: number, gy: number, N: number, C: number, HW: number): void;
+
+  // fused optimizer steps: param p, grad g and state buffers (n f32s each) updated in place, one call per
+  // tensor; state pointers an option does not use may be 0. Formulas in @simdgrad/kernels' abi.ts.
+  /** SGD with optional momentum/dampening/nesterov/weight decay; `firstStep` initialises buf to the gradient. */
+  sgdStep(p: number, g: number, buf: number, n: number, lr: number, momentum: number, dampening: number,
+    weightDecay: number, nesterov: boolean, firstStep: boolean, maximize: boolean): void;
+  /** Adam (L2 weight decay) or AdamW (`decoupled`); bias corrections 1 − β^t come from the caller. */
+  adamStep(p: number, g: number, m: number, v: number, vmax: number, n: number, lr: number, beta1: number, beta2: number,
+    eps: number, weightDecay: number, decoupled: boolean, amsgrad: boolean, biasCorrection1: number,
+    biasCorrection2: number, maximize: boolean): void;
+  /** RMSprop (optionally centered, with momentum). */
+  rmspropStep(p: number, g: number, squareAvg: number, gradAvg: number, buf: number, n: number, lr: number, alpha: number,
+    eps: number, weightDecay: number, momentum: number, centered: boolean, maximize: boolean): void;
+  /** Adagrad with the decayed rate clr = lr / (1 + (t − 1)·lrDecay) from the caller. */
+  adagradStep(p: number, g: number, sum: number, n: number, clr: number, weightDecay: number, eps: number, maximize: boolean): void;
+  /** Σ |x|^normType over n f32s in float64 (max |x| when normType is Infinity): gradient-norm clipping. */
+  normPartial(x: number, n: number, normType: number): number;
 }
 
 /**

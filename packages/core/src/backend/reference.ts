@@ -340,6 +340,96 @@ export class ReferenceBackend implements Backend {
       f[(gb >> 2) + c] = s;
     }
   }
+
+  // The optimizer steps in float64, element by element, as written in torch/optim (state stored as f32).
+  sgdStep(p: number, g: number, buf: number, n: number, lr: number, momentum: number, dampening: number,
+    weightDecay: number, nesterov: boolean, firstStep: boolean, maximize: boolean): void {
+    const f = this.f32();
+    for (let i = 0; i < n; i++) {
+      const pi = (p >> 2) + i, bi = (buf >> 2) + i;
+      let d = maximize ? -f[(g >> 2) + i]! : f[(g >> 2) + i]!;
+      if (weightDecay !== 0) d += weightDecay * f[pi]!;
+      if (momentum !== 0) {
+        const b = firstStep ? d : momentum * f[bi]! + (1 - dampening) * d;
+        f[bi] = b;
+        d = nesterov ? d + momentum * b : b;
+      }
+      f[pi] = f[pi]! - lr * d;
+    }
+  }
+
+  adamStep(p: number, g: number, m: number, v: number, vmax: number, n: number, lr: number, beta1: number, beta2: number,
+    eps: number, weightDecay: number, decoupled: boolean, amsgrad: boolean, biasCorrection1: number,
+    biasCorrection2: number, maximize: boolean): void {
+    const f = this.f32();
+    for (let i = 0; i < n; i++) {
+      const pi = (p >> 2) + i, mi = (m >> 2) + i, vi = (v >> 2) + i, xi = (vmax >> 2) + i;
+      let pv = f[pi]!;
+      let d = maximize ? -f[(g >> 2) + i]! : f[(g >> 2) + i]!;
+      if (decoupled) pv *= 1 - lr * weightDecay;
+      else if (weightDecay !== 0) d += weightDecay * pv;
+      const mv = beta1 * f[mi]! + (1 - beta1) * d;
+      let vv = beta2 * f[vi]! + (1 - beta2) * d * d;
+      f[mi] = mv;
+      f[vi] = vv;
+      if (amsgrad) {
+        vv = Number.isNaN(vv) || Number.isNaN(f[xi]!) ? NaN : Math.max(f[xi]!, vv);
+        f[xi] = vv;
+      }
+      const denom = Math.sqrt(vv) / Math.sqrt(biasCorrection2) + eps;
+      f[pi] = pv - (lr / biasCorrection1) * (mv / denom);
+    }
+  }
+
+  rmspropStep(p: number, g: number, squareAvg: number, gradAvg: number, buf: number, n: number, lr: number, alpha: number,
+    eps: number, weightDecay: number, momentum: number, centered: boolean, maximize: boolean): void {
+    const f = this.f32();
+    for (let i = 0; i < n; i++) {
+      const pi = (p >> 2) + i, si = (squareAvg >> 2) + i, ai = (gradAvg >> 2) + i, bi = (buf >> 2) + i;
+      let d = maximize ? -f[(g >> 2) + i]! : f[(g >> 2) + i]!;
+      if (weightDecay !== 0) d += weightDecay * f[pi]!;
+      const s = alpha * f[si]! + (1 - alpha) * d * d;
+      f[si] = s;
+      let avg: number;
+      if (centered) {
+        const ga = alpha * f[ai]! + (1 - alpha) * d;
+        f[ai] = ga;
+        avg = Math.sqrt(s - ga * ga) + eps;
+      } else {
+        avg = Math.sqrt(s) + eps;
+      }
+      if (momentum > 0) {
+        const b = momentum * f[bi]! + d / avg;
+        f[bi] = b;
+        f[pi] = f[pi]! - lr * b;
+      } else {
+        f[pi] = f[pi]! - lr * (d / avg);
+      }
+    }
+  }
+
+  adagradStep(p: number, g: number, sum: number, n: number, clr: number, weightDecay: number, eps: number, maximize: boolean): void {
+    const f = this.f32();
+    for (let i = 0; i < n; i++) {
+      const pi = (p >> 2) + i, si = (sum >> 2) + i;
+      let d = maximize ? -f[(g >> 2) + i]! : f[(g >> 2) + i]!;
+      if (weightDecay !== 0) d += weightDecay * f[pi]!;
+      const s = f[si]! + d * d;
+      f[si] = s;
+      f[pi] = f[pi]! - clr * (d / (Math.sqrt(s) + eps));
+    }
+  }
+
+  normPartial(x: number, n: number, normType: number): number {
+    const f = this.f32();
+    let acc = 0;
+    for (let i = 0; i < n; i++) {
+      const a = Math.abs(f[(x >> 2) + i]!);
+      if (normType === Infinity) acc = Number.isNaN(a) || Number.isNaN(acc) ? NaN : Math.max(acc, a);
+      else acc += normType === 2 ? a * a : normType === 1 ? a : Math.pow(a, normType);
+    }
+    return acc;
+  }
 }
 
 /** Visits every index of `shape` in row-major order with each operand's element offset. */

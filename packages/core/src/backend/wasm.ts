@@ -200,6 +200,31 @@ export class WasmBackend implements Backend {
   biasGradNCHW(gb: number, gy: number, N: number, C: number, HW: number): void {
     this.k.biasGradNCHWF32(gb, gy, N, C, HW);
   }
+
+  sgdStep(p: number, g: number, buf: number, n: number, lr: number, momentum: number, dampening: number,
+    weightDecay: number, nesterov: boolean, firstStep: boolean, maximize: boolean): void {
+    this.k.sgdStepF32(p, g, buf, n, lr, momentum, dampening, weightDecay, nesterov ? 1 : 0, firstStep ? 1 : 0, maximize ? 1 : 0);
+  }
+
+  adamStep(p: number, g: number, m: number, v: number, vmax: number, n: number, lr: number, beta1: number, beta2: number,
+    eps: number, weightDecay: number, decoupled: boolean, amsgrad: boolean, biasCorrection1: number,
+    biasCorrection2: number, maximize: boolean): void {
+    this.k.adamStepF32(p, g, m, v, vmax, n, lr, beta1, beta2, eps, weightDecay, decoupled ? 1 : 0, amsgrad ? 1 : 0,
+      biasCorrection1, biasCorrection2, maximize ? 1 : 0);
+  }
+
+  rmspropStep(p: number, g: number, squareAvg: number, gradAvg: number, buf: number, n: number, lr: number, alpha: number,
+    eps: number, weightDecay: number, momentum: number, centered: boolean, maximize: boolean): void {
+    this.k.rmspropStepF32(p, g, squareAvg, gradAvg, buf, n, lr, alpha, eps, weightDecay, momentum, centered ? 1 : 0, maximize ? 1 : 0);
+  }
+
+  adagradStep(p: number, g: number, sum: number, n: number, clr: number, weightDecay: number, eps: number, maximize: boolean): void {
+    this.k.adagradStepF32(p, g, sum, n, clr, weightDecay, eps, maximize ? 1 : 0);
+  }
+
+  normPartial(x: number, n: number, normType: number): number {
+    return this.k.normPartialF32(x, n, normType);
+  }
 }
 
 function checkDims(ndim: number): void {
