@@ -64,3 +64,20 @@ describe('trainTestSplit', () => {
     expect(() => data.trainTestSplit(-1)).toThrow('n must be a non-negative integer');
   });
 });
+
+describe('trainTestSplit with stratify', () => {
+  it('splits every class in proportion and stays reproducible', async () => {
+    const { init, tensor, data } = await import('../index.js');
+    await init();
+    const labels = tensor(Int32Array.from({ length: 30 }, (_, i) => (i < 20 ? 0 : i < 25 ? 1 : 2)), { dtype: 'int32' });
+    const a = data.trainTestSplit(30, { testFraction: 0.2, seed: 3, stratify: labels });
+    const b = data.trainTestSplit(30, { testFraction: 0.2, seed: 3, stratify: labels });
+    expect(Array.from(a.testIndex)).toEqual(Array.from(b.testIndex));
+    const counts = [0, 0, 0];
+    const lab = labels.toInt32Array();
+    for (const i of a.testIndex) counts[lab[i]!]!++;
+    expect(counts).toEqual([4, 1, 1]);
+    expect(new Set([...a.trainIndex, ...a.testIndex]).size).toBe(30);
+    expect(() => data.trainTestSplit(30, { stratify: tensor([1, 2]) })).toThrow(/stratify must be int32 labels \[30\]/);
+  });
+});

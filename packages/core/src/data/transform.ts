@@ -72,6 +72,11 @@ export interface TrainTestSplitOptions {
   generator?: Generator;
   /** Shuffle before splitting (default true); false keeps the order: train first, then test. */
   shuffle?: boolean;
+  /**
+   * Class labels (int32 [N]) to split each class in the same proportion (scikit-learn's `stratify`):
+   * every class gets ceil(n_c × testFraction) test samples, so small test sets stay balanced.
+   */
+  stratify?: Tensor;
 }
 
 /**
@@ -91,7 +96,7 @@ export function trainTestSplit(
   what: number | readonly Tensor[],
   options: TrainTestSplitOptions = {},
 ): { trainIndex: Int32Array; testIndex: Int32Array } | { train: Tensor[]; test: Tensor[] } {
-  const { testFraction = 0.25, seed, generator, shuffle = true } = options;
+  const { testFraction = 0.25, seed, generator, shuffle = true, stratify } = options;
   if (typeof testFraction !== 'number' || !(testFraction >= 0 && testFraction <= 1)) {
     throw new SimdgradError(`trainTestSplit: testFraction must be in [0, 1] (got ${String(testFraction)})`);
   }
@@ -111,17 +116,43 @@ export function trainTestSplit(
     throw new SimdgradError('trainTestSplit: expected a number of samples or a non-empty array of tensors (help: trainTestSplit([x, y], { seed: 0 }))');
   }
 
-  const nTest = Math.ceil(n * testFraction - 1e-9);
+  const gen = seed !== undefined ? new Generator(Math.trunc(seed)) : generator ?? globalGenerator;
   let trainIndex: Int32Array;
   let testIndex: Int32Array;
-  if (shuffle) {
-    const order = permutation(n, seed !== undefined ? new Generator(Math.trunc(seed)) : generator ?? globalGenerator);
-    testIndex = order.slice(0, nTest);
-    trainIndex = order.slice(nTest);
+  if (stratify !== undefined) {
+    if (!(stratify instanceof Tensor) || stratify.dtype !== 'int32' || stratify.ndim !== 1 || stratify.shape[0] !== n) {
+      throw new SimdgradError(`trainTestSplit: stratify must be int32 labels [${n}] (got ${stratify instanceof Tensor ? `${stratify.dtype} ${fmtShape(stratify.shape)}` : typeof stratify})`);
+    }
+    const labels = stratify.toInt32Array();
+    const order = shuffle ? permutation(n, gen) : Int32Array.from({ length: n }, (_, i) => i);
+    const byClass = new Map<number, number[]>();
+    for (const i of order) {
+      const list = byClass.get(labels[i]!) ?? [];
+      list.push(i);
+      byClass.set(labels[i]!, list);
+    }
+    const train: number[] = [], test: number[] = [];
+    for (const key of [...byClass.keys()].sort((a, b) => a - b)) {
+      const members = byClass.get(key)!;
+      const k = Math.ceil(members.length * testFraction - 1e-9);
+      test.push(...members.slice(0, k));
+      train.push(...members.slice(k));
+    }
+    // keep the shuffled order across classes (not grouped by class)
+    const rank = new Int32Array(n);
+    order.forEach((v, i) => { rank[v] = i; });
+    trainIndex = Int32Array.from(train.sort((a, b) => rank[a]! - rank[b]!));
+    testIndex = Int32Array.from(test.sort((a, b) => rank[a]! - rank[b]!));
   } else {
-    const order = Int32Array.from({ length: n }, (_, i) => i);
-    trainIndex = order.slice(0, n - nTest);
-    testIndex = order.slice(n - nTest);
+    const nTest = Math.ceil(n * testFraction - 1e-9);
+    const order = shuffle ? permutation(n, gen) : Int32Array.from({ length: n }, (_, i) => i);
+    if (shuffle) {
+      testIndex = order.slice(0, nTest);
+      trainIndex = order.slice(nTest);
+    } else {
+      trainIndex = order.slice(0, n - nTest);
+      testIndex = order.slice(n - nTest);
+    }
   }
   if (typeof what === 'number') return { trainIndex, testIndex };
 
