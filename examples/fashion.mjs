@@ -1,6 +1,6 @@
 // Fashion-MNIST (60k train / 10k test, from `apt-get install -y dataset-fashion-mnist`):
 //   node examples/fashion.mjs mlp   — MLP 784-256-128-10, Adam
-//   node examples/fashion.mjs cnn   — conv3×3(32)+BN+pool, conv3×3(64)+BN+pool, dense; Adam + OneCycle
+//   node examples/fashion.mjs cnn   — conv3×3(16)+BN+pool, conv3×3(32)+BN+pool, dense 128; Adam + OneCycle
 // Options: --epochs N, --limit N (train on the first N images).
 import { init, manualSeed, nn, optim } from '@simdgrad/core';
 import { fashionMnist } from '@simdgrad/core/node';
@@ -28,12 +28,12 @@ if (kind === 'mlp') {
   scheduler = null;
 } else {
   model = new nn.Sequential(
-    new nn.Conv2d(1, 32, 3, { padding: 1 }), new nn.BatchNorm2d(32), new nn.ReLU(), new nn.MaxPool2d(2),
-    new nn.Conv2d(32, 64, 3, { padding: 1 }), new nn.BatchNorm2d(64), new nn.ReLU(), new nn.MaxPool2d(2),
-    new nn.Flatten(), new nn.Dropout(0.3), new nn.Linear(64 * 7 * 7, 128), new nn.ReLU(), new nn.Linear(128, 10));
+    new nn.Conv2d(1, 16, 3, { padding: 1 }), new nn.BatchNorm2d(16), new nn.ReLU(), new nn.MaxPool2d(2),
+    new nn.Conv2d(16, 32, 3, { padding: 1 }), new nn.BatchNorm2d(32), new nn.ReLU(), new nn.MaxPool2d(2),
+    new nn.Flatten(), new nn.Linear(32 * 7 * 7, 128), new nn.ReLU(), new nn.Dropout(0.3), new nn.Linear(128, 10));
   xTrain = train.x.reshape([-1, 1, 28, 28]);
   xTest = test.x.reshape([-1, 1, 28, 28]);
-  epochs = opt('epochs', 12);
+  epochs = opt('epochs', 15);
   batchSize = 64;
   optimizer = new optim.Adam(model.parameters(), { lr: 1e-3 });
   const stepsPerEpoch = Math.ceil(xTrain.shape[0] / batchSize);

@@ -53,13 +53,12 @@ export class Tensor {
     this.shape = Object.freeze(shape);
     this.strides = Object.freeze(strides);
     this.dtype = dtype;
+    this.size = shapeSize(shape);
     track(this);
   }
 
   /** Number of elements. */
-  get size(): number {
-    return shapeSize(this.shape);
-  }
+  readonly size: number;
 
   get ndim(): number {
     return this.shape.length;

@@ -58,23 +58,27 @@ export function kernelBytes(build: KernelBuild, shared = false): Uint8Array<Arra
 const SIMD_PROBE = new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 1, 123, 3, 2, 1, 0, 10,
   22, 1, 20, 0, 253, 12, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 11]);
 
-let relaxedFlagTried = false;
+let nodeFlagsSet = false;
 
 /**
- * Node 20 ships relaxed SIMD behind `--experimental-wasm-relaxed-simd`, which it refuses in NODE_OPTIONS;
- * setting it through `v8.setFlagsFromString` before compiling works. Browsers need nothing.
+ * Node-only V8 flags, set through `v8.setFlagsFromString` before the first compile (Node refuses them in
+ * NODE_OPTIONS): Node 20 ships relaxed SIMD behind `--experimental-wasm-relaxed-simd`, and
+ * `--no-wasm-dynamic-tiering` makes V8 optimise every kernel in the background right after the fast
+ * baseline compile, instead of waiting for each kernel to become hot (the first training steps would
+ * otherwise run unoptimised SIMD code, several times slower). Browsers need neither.
  */
-async function tryEnableRelaxedInNode(): Promise<void> {
-  if (relaxedFlagTried) return;
-  relaxedFlagTried = true;
+async function setNodeFlags(): Promise<void> {
+  if (nodeFlagsSet) return;
+  nodeFlagsSet = true;
   const proc = (globalThis as { process?: { versions?: { node?: string } } }).process;
   if (!proc?.versions?.node) return;
   try {
     const v8name = 'node:v8';
     const v8 = (await import(/* @vite-ignore */ v8name)) as { setFlagsFromString(flag: string): void };
+    v8.setFlagsFromString('--no-wasm-dynamic-tiering');
     v8.setFlagsFromString('--experimental-wasm-relaxed-simd');
   } catch {
-    // not Node, or the flag is gone: fall back to the plain SIMD build
+    // not Node, or the flags are gone: the plain SIMD build and default tiering still work
   }
 }
 
@@ -87,15 +91,10 @@ export function detectFeatures(): Promise<{ simd: boolean; relaxedSimd: boolean 
 let features: Promise<{ simd: boolean; relaxedSimd: boolean }> | null = null;
 
 async function detect(): Promise<{ simd: boolean; relaxedSimd: boolean }> {
+  await setNodeFlags();
   const simd = WebAssembly.validate(SIMD_PROBE);
   if (!simd) return { simd, relaxedSimd: false };
-  const relaxedBytes = kernelBytes('relaxed');
-  let relaxedSimd = WebAssembly.validate(relaxedBytes);
-  if (!relaxedSimd) {
-    await tryEnableRelaxedInNode();
-    relaxedSimd = WebAssembly.validate(relaxedBytes);
-  }
-  return { simd, relaxedSimd };
+  return { simd, relaxedSimd: WebAssembly.validate(kernelBytes('relaxed')) };
 }
 
 /**
