@@ -18,6 +18,7 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gunzipSync } from 'node:zlib';
 import { isGzip, parseIdx, type IdxData } from './data/idx.js';
+import { loadCheckpoint, saveCheckpoint, type CheckpointParts } from './io/checkpoint.js';
 import { SimdgradError } from './errors.js';
 import { tensor } from './ops/creation.js';
 import type { Tensor } from './tensor.js';
@@ -176,4 +177,14 @@ export async function fashionMnist(options: FashionMnistOptions = {}): Promise<F
     + `(help: apt-get install -y dataset-fashion-mnist, or put ${files} from https://github.com/zalandoresearch/fashion-mnist into ~/.cache/simdgrad/fashion-mnist`
     + `${split === 'train' ? '; the repository ships the 10k test split: fashionMnist({ split: \'test\' })' : ''})`,
   );
+}
+
+/** Writes a training checkpoint atomically (temp file + rename): a crash never leaves half a file. */
+export async function saveCheckpointFile(path: string, parts: CheckpointParts): Promise<void> {
+  await saveFile(path, saveCheckpoint(parts));
+}
+
+/** Reads a checkpoint file into the given model/optimizer/scheduler; returns the epoch and extras. */
+export async function loadCheckpointFile(path: string, parts: Omit<CheckpointParts, 'epoch' | 'extra'>): Promise<{ epoch: number; extra: Record<string, unknown> }> {
+  return loadCheckpoint(await loadFile(path), parts);
 }
