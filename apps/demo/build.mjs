@@ -1,19 +1,64 @@
-// Bundles the demo into dist/ (one ES module with the kernels embedded, plus the page).
-import { build } from 'esbuild';
-import { copyFileSync, mkdirSync } from 'node:fs';
+// Bundles the demo into dist/: one HTML file per page, style.css, and in assets/ one ES module per
+// page and per page worker (the engine and its embedded .wasm in shared chunks). The output is a
+// plain static folder. `node build.mjs --watch` rebuilds on change (the dev server uses it).
+import { context } from 'esbuild';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
-mkdirSync('dist', { recursive: true });
-await build({
-  entryPoints: ['src/main.ts'],
-  bundle: true,
-  format: 'esm',
-  platform: 'browser',
-  target: 'es2022',
-  minify: true,
-  sourcemap: true,
-  outfile: 'dist/main.js',
-  external: ['node:*'],
-  logLevel: 'warning',
-});
-copyFileSync('src/index.html', 'dist/index.html');
-console.log('demo: built dist/index.html and dist/main.js');
+const here = dirname(fileURLToPath(import.meta.url));
+const src = join(here, 'src');
+export const dist = join(here, 'dist');
+
+function entryPoints() {
+  const entries = {};
+  for (const page of readdirSync(join(src, 'pages'), { withFileTypes: true })) {
+    if (!page.isDirectory()) continue;
+    entries[page.name] = join(src, 'pages', page.name, 'page.ts');
+    const worker = join(src, 'pages', page.name, 'worker.ts');
+    if (existsSync(worker)) entries[`${page.name}.worker`] = worker;
+  }
+  return entries;
+}
+
+function copyStatic() {
+  mkdirSync(dist, { recursive: true });
+  for (const f of readdirSync(join(src, 'pages'))) {
+    if (f.endsWith('.html')) copyFileSync(join(src, 'pages', f), join(dist, f));
+  }
+  copyFileSync(join(src, 'style.css'), join(dist, 'style.css'));
+}
+
+/** Builds dist/ once, or keeps rebuilding it when `watch` is true (returns the esbuild context). */
+export async function buildDemo({ watch = false } = {}) {
+  rmSync(dist, { recursive: true, force: true });
+  copyStatic();
+  const ctx = await context({
+    entryPoints: entryPoints(),
+    bundle: true,
+    splitting: true,
+    format: 'esm',
+    platform: 'browser',
+    target: 'es2022',
+    minify: !watch,
+    sourcemap: true,
+    outdir: join(dist, 'assets'),
+    chunkNames: 'chunks/[name]-[hash]',
+    external: ['node:*'],
+    logLevel: 'warning',
+    plugins: [{ name: 'copy-static', setup: (b) => b.onEnd(() => copyStatic()) }],
+  });
+  if (watch) {
+    await ctx.watch();
+    return ctx;
+  }
+  await ctx.rebuild();
+  await ctx.dispose();
+  return null;
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  const watch = process.argv.includes('--watch');
+  await buildDemo({ watch });
+  console.log(watch ? 'demo: watching src/, writing dist/' : 'demo: built dist/ (a static folder: serve it from any host)');
+}

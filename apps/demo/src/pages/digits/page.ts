@@ -1,0 +1,163 @@
+// The digits page: train on the UCI digits in the worker, then draw a digit and read the probabilities.
+import { Plot } from '../../shared/chart.js';
+import { byId, mountNav, showEngineStatus, showError } from '../../shared/layout.js';
+import { WorkerClient } from '../../shared/worker-client.js';
+import { DrawPad } from './draw-pad.js';
+import { toUciPixels } from './downsample.js';
+import type { DigitsIn, DigitsOut } from './messages.js';
+import type { DigitsModel } from './train.js';
+
+mountNav('digits.html');
+const el = {
+  model: byId<HTMLSelectElement>('model'),
+  epochs: byId<HTMLInputElement>('epochs'),
+  lr: byId<HTMLInputElement>('lr'),
+  batch: byId<HTMLInputElement>('batch'),
+  train: byId<HTMLButtonElement>('train'),
+  stop: byId<HTMLButtonElement>('stop'),
+  status: byId('status'),
+  stats: byId('stats'),
+  clear: byId<HTMLButtonElement>('clear'),
+  sample: byId<HTMLButtonElement>('sample'),
+  pixels: byId<HTMLCanvasElement>('pixels'),
+  probs: byId('probs'),
+  prediction: byId('prediction'),
+};
+
+const curve = new Plot(byId<HTMLCanvasElement>('curve'), { xLabel: 'epoch', yLabel: 'cross-entropy', logY: true });
+let history: { epoch: number[]; train: number[]; test: number[] } = { epoch: [], train: [], test: [] };
+let trained = false;
+let lastPixels: Float32Array | null = null;
+let predictId = 0;
+let sampleIndex = 0;
+
+// probability bars, one row per class
+const bars: HTMLElement[] = [];
+const values: HTMLElement[] = [];
+const names: HTMLElement[] = [];
+for (let k = 0; k < 10; k++) {
+  const name = document.createElement('span');
+  name.textContent = String(k);
+  const track = document.createElement('div');
+  const bar = document.createElement('div');
+  bar.className = 'bar';
+  bar.style.width = '0%';
+  track.append(bar);
+  const value = document.createElement('span');
+  value.textContent = '–';
+  el.probs.append(name, track, value);
+  bars.push(bar);
+  values.push(value);
+  names.push(name);
+}
+
+function showPixels(pixels: Float32Array): void {
+  const g = el.pixels.getContext('2d')!;
+  const image = new ImageData(8, 8);
+  for (let i = 0; i < 64; i++) {
+    const v = Math.round((pixels[i]! / 16) * 255);
+    image.data.set([v, v, v, 255], 4 * i);
+  }
+  g.putImageData(image, 0, 0);
+}
+
+function showProbs(probs: Float32Array | null): void {
+  if (!probs) {
+    el.prediction.textContent = trained ? '–' : 'train first';
+    delete el.prediction.dataset['class'];
+    return;
+  }
+  let best = 0;
+  for (let k = 1; k < 10; k++) if (probs[k]! > probs[best]!) best = k;
+  for (let k = 0; k < 10; k++) {
+    bars[k]!.style.width = `${(100 * probs[k]!).toFixed(1)}%`;
+    values[k]!.textContent = `${(100 * probs[k]!).toFixed(1)}%`;
+    names[k]!.classList.toggle('best', k === best);
+  }
+  el.prediction.textContent = String(best);
+  el.prediction.dataset['class'] = String(best);
+  el.prediction.dataset['probability'] = String(probs[best]);
+}
+
+function predict(pixels: Float32Array): void {
+  lastPixels = pixels;
+  showPixels(pixels);
+  if (trained) worker.send({ type: 'predict', pixels: pixels.slice(), id: ++predictId });
+  else showProbs(null);
+}
+
+let lastLive = 0;
+const pad = new DrawPad(byId<HTMLCanvasElement>('pad'), (final) => {
+  const now = performance.now();
+  if (!final && now - lastLive < 120) return; // live updates while drawing, a few a second
+  lastLive = now;
+  const canvas = pad.canvas;
+  predict(toUciPixels(pad.ink(), canvas.width, canvas.height).pixels);
+});
+
+const worker = new WorkerClient<DigitsIn, DigitsOut>('digits');
+worker.ready.then(
+  ({ info, isolated }) => {
+    showEngineStatus(byId('engine'), info, isolated, 'the training worker');
+    el.train.disabled = false;
+    el.status.textContent = 'Ready: train a model (a few seconds), then draw a digit.';
+  },
+  (e: Error) => showError(e.message),
+);
+const onEpoch = (m: Extract<DigitsOut, { type: 'progress' }>) => {
+  history.epoch.push(m.epoch);
+  history.train.push(m.trainLoss);
+  history.test.push(m.testLoss);
+  curve.setSeries([
+    { color: '#0877bd', xs: history.epoch, ys: history.train, label: 'train loss' },
+    { color: '#f59322', xs: history.epoch, ys: history.test, label: 'test loss' },
+  ]);
+  el.stats.textContent = `epoch ${m.epoch}   train loss ${m.trainLoss.toFixed(3)}   test loss ${m.testLoss.toFixed(3)}   ` +
+    `test accuracy ${(100 * m.testAccuracy).toFixed(1)}%   ${Math.round(m.samplesPerSecond)} samples/s`;
+  Object.assign(el.stats.dataset, { epoch: String(m.epoch), testAccuracy: String(m.testAccuracy) });
+  trained = true;
+  el.sample.disabled = false;
+  if (lastPixels) predict(lastPixels);
+};
+worker
+  .on('begin', (m) => { el.status.textContent = `Training on ${m.trainSize} images, testing on ${m.testSize}…`; })
+  .on('progress', onEpoch)
+  .on('done', (m) => {
+    onEpoch({ ...m, type: 'progress' });
+    el.status.textContent = `Trained in ${m.seconds.toFixed(1)} s: ${(100 * m.testAccuracy).toFixed(1)}% on held-out digits. Draw one!`;
+    el.stats.dataset['done'] = 'true';
+    el.train.disabled = false;
+    el.stop.disabled = true;
+  })
+  .on('prediction', (m) => { if (m.id === predictId) showProbs(m.probs); })
+  .on('sample', (m) => {
+    pad.clear();
+    predict(m.pixels);
+    el.status.textContent = `Held-out image #${sampleIndex}, labelled ${m.label}.`;
+  })
+  .on('stopped', () => { el.status.textContent = 'Stopped (the model so far still predicts).'; el.train.disabled = false; el.stop.disabled = true; })
+  .on('error', (m) => { showError(m.message); el.train.disabled = false; el.stop.disabled = true; });
+
+el.model.addEventListener('change', () => { el.epochs.value = el.model.value === 'cnn' ? '12' : '15'; });
+el.train.addEventListener('click', () => {
+  history = { epoch: [], train: [], test: [] };
+  trained = false;
+  el.stats.dataset['done'] = 'false';
+  worker.send({
+    type: 'start',
+    epochs: Number(el.epochs.value),
+    config: { model: el.model.value as DigitsModel, lr: Number(el.lr.value), batchSize: Number(el.batch.value) },
+  });
+  el.train.disabled = true;
+  el.stop.disabled = false;
+});
+el.stop.addEventListener('click', () => worker.stop());
+el.clear.addEventListener('click', () => {
+  pad.clear();
+  lastPixels = null;
+  showPixels(new Float32Array(64));
+  showProbs(null);
+});
+el.sample.addEventListener('click', () => worker.send({ type: 'sample', index: sampleIndex++ }));
+showPixels(new Float32Array(64));
+showProbs(null);

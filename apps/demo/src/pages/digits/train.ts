@@ -1,0 +1,138 @@
+// Trains an MLP or a small CNN on the bundled UCI digits (1,797 8×8 images), and classifies new
+// 8×8 drawings. The same code runs in the page's worker and in the Node tests.
+import { data, manualSeed, nn, noGrad, optim, scope, tensor, Generator, type Tensor } from '@simdgrad/core';
+import { digits } from '@simdgrad/core/datasets';
+
+export type DigitsModel = 'mlp' | 'cnn';
+
+export interface DigitsConfig {
+  model: DigitsModel;
+  lr: number;
+  batchSize: number;
+  seed?: number;
+}
+
+export interface DigitsStats {
+  epoch: number;
+  trainLoss: number;
+  testLoss: number;
+  testAccuracy: number;
+  samplesPerSecond: number;
+}
+
+/** The architectures, as the page describes them. */
+export const MODELS: Record<DigitsModel, { label: string; build: () => nn.Module }> = {
+  mlp: {
+    label: 'MLP 64 → 128 → 64 → 10 (ReLU)',
+    build: () => new nn.Sequential(new nn.Linear(64, 128), new nn.ReLU(), new nn.Linear(128, 64), new nn.ReLU(), new nn.Linear(64, 10)),
+  },
+  cnn: {
+    label: 'CNN conv3×3(16) → ReLU → maxpool 2 → conv3×3(32) → ReLU → maxpool 2 → linear 10',
+    build: () => new nn.Sequential(
+      new nn.Conv2d(1, 16, 3, { padding: 1 }), new nn.ReLU(), new nn.MaxPool2d(2),
+      new nn.Conv2d(16, 32, 3, { padding: 1 }), new nn.ReLU(), new nn.MaxPool2d(2),
+      new nn.Flatten(), new nn.Linear(32 * 2 * 2, 10),
+    ),
+  },
+};
+
+/** The digits split 80/20 with a fixed permutation; features scaled to [0, 1]. */
+function loadSplit(): { xTrain: Tensor; yTrain: Tensor; xTest: Tensor; yTest: Tensor } {
+  const { x, y } = digits();
+  const n = x.shape[0]!;
+  const order = data.permutation(n, new Generator(42));
+  const nTrain = Math.round(0.8 * n);
+  const take = (from: number, to: number) => tensor(order.slice(from, to), { dtype: 'int32' });
+  return scope(() => {
+    const xs = x.div(16);
+    const trainIdx = take(0, nTrain), testIdx = take(nTrain, n);
+    const out = {
+      xTrain: xs.indexSelect(0, trainIdx), yTrain: y.indexSelect(0, trainIdx),
+      xTest: xs.indexSelect(0, testIdx), yTest: y.indexSelect(0, testIdx),
+    };
+    x.dispose();
+    y.dispose();
+    return out;
+  });
+}
+
+export class DigitsTrainer {
+  readonly model: nn.Module;
+  private readonly optimizer: optim.Adam;
+  private readonly split: ReturnType<typeof loadSplit>;
+  private readonly loader: data.DataLoader;
+  private epochs = 0;
+
+  constructor(readonly config: DigitsConfig) {
+    manualSeed(config.seed ?? 0);
+    this.model = MODELS[config.model].build();
+    this.optimizer = new optim.Adam(this.model.parameters(), { lr: config.lr });
+    this.split = loadSplit();
+    this.loader = new data.DataLoader(new data.TensorDataset(this.split.xTrain, this.split.yTrain), { batchSize: config.batchSize, shuffle: true });
+  }
+
+  get trainSize(): number { return this.split.xTrain.shape[0]!; }
+  get testSize(): number { return this.split.xTest.shape[0]!; }
+
+  /** [N, 64] in [0, 1] → the model's input ([N, 64], or [N, 1, 8, 8] for the CNN). */
+  private input(x: Tensor): Tensor {
+    return this.config.model === 'cnn' ? x.reshape([-1, 1, 8, 8]) : x;
+  }
+
+  /** One pass over the training set; the mean training loss and test metrics after it. */
+  epoch(): DigitsStats {
+    this.model.train();
+    let lossSum = 0, seen = 0;
+    const t0 = performance.now();
+    for (const [xb, yb] of this.loader) {
+      lossSum += scope(() => {
+        this.optimizer.zeroGrad();
+        const loss = nn.functional.crossEntropy(this.model.forward(this.input(xb!)), yb!);
+        loss.backward();
+        this.optimizer.step();
+        return loss.item() * xb!.shape[0]!;
+      });
+      seen += xb!.shape[0]!;
+      xb!.dispose();
+      yb!.dispose();
+    }
+    const seconds = (performance.now() - t0) / 1000;
+    this.epochs++;
+    const test = this.evaluate();
+    return { epoch: this.epochs, trainLoss: lossSum / seen, testLoss: test.loss, testAccuracy: test.accuracy, samplesPerSecond: seen / seconds };
+  }
+
+  evaluate(): { loss: number; accuracy: number } {
+    this.model.eval();
+    return scope(() => noGrad(() => {
+      const logits = this.model.forward(this.input(this.split.xTest));
+      return {
+        loss: nn.functional.crossEntropy(logits, this.split.yTest).item(),
+        accuracy: logits.argmax(1).float().eq(this.split.yTest.float()).float().mean().item(),
+      };
+    }));
+  }
+
+  /** Class probabilities for one image of 64 UCI features (0..16). */
+  predict(pixels: ArrayLike<number>): Float32Array {
+    this.model.eval();
+    return scope(() => noGrad(() => {
+      const x = tensor(Float32Array.from(pixels, (v) => v / 16), { shape: [1, 64] });
+      return this.model.forward(this.input(x)).softmax(1).toFloat32Array();
+    }));
+  }
+
+  /** A test image (64 features 0..16) and its label, to try the model on. */
+  testSample(i: number): { pixels: Float32Array; label: number } {
+    const k = ((i % this.testSize) + this.testSize) % this.testSize;
+    return scope(() => ({
+      pixels: this.split.xTest.narrow(0, k, 1).mul(16).toFloat32Array(),
+      label: this.split.yTest.narrow(0, k, 1).item(),
+    }));
+  }
+
+  dispose(): void {
+    this.model.dispose();
+    for (const t of Object.values(this.split)) t.dispose();
+  }
+}
