@@ -1,46 +1,210 @@
 #!/usr/bin/env node
-// The `simdgrad` command. This first version reports what the engine runs on; training, evaluation,
-// prediction and export commands are added command by command (see the issues).
-import { backendInfo, init } from '@simdgrad/core';
+// The `simdgrad` command: train, evaluate, predict, find a learning rate, benchmark and export models.
+// Argument parsing is commander's; each command lives in train.ts or commands.ts. Errors print one line
+// (`simdgrad <command>: problem (help: …)`), with the stack only under --verbose.
 import { readFileSync } from 'node:fs';
+import { backendInfo, init, SimdgradError } from '@simdgrad/core';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { benchCommand, datasetsCommand, evalCommand, exportCommand, fetchCommand, lrFindCommand, predictCommand } from './commands.js';
+import { CliError, EXIT } from './errors.js';
+import { Output, outputMode } from './output.js';
+import { LINREG_MODES, RECIPES } from './recipes.js';
+import { OPTIMIZER_NAMES } from './run.js';
+import { DEFAULT_RECIPE, train, type TrainOptions } from './train.js';
 
 const VERSION = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+const PRODUCER = `simdgrad ${VERSION}`;
 
-const HELP = `simdgrad ${VERSION} — deep learning in JavaScript on WebAssembly SIMD
+const positiveInt = (name: string) => (v: string) => {
+  const n = Number(v);
+  if (!/^\d+$/.test(v) || n < 1) throw new InvalidArgumentError(`${name} must be a positive integer`);
+  return n;
+};
+const nonNegativeInt = (name: string) => (v: string) => {
+  const n = Number(v);
+  if (!/^\d+$/.test(v)) throw new InvalidArgumentError(`${name} must be a non-negative integer`);
+  return n;
+};
+const positiveNumber = (name: string) => (v: string) => {
+  const n = Number(v);
+  if (v.trim() === '' || !Number.isFinite(n) || n <= 0) throw new InvalidArgumentError(`${name} must be a positive number`);
+  return n;
+};
 
-Usage: simdgrad <command> [options]
-
-Commands:
-  info        what the engine runs on (SIMD, relaxed SIMD, threads)
-
-Options:
-  --help      show this help
-  --version   print the version
-  --json      machine-readable output`;
-
-export async function main(argv: string[]): Promise<number> {
-  const args = argv.filter((a) => !a.startsWith('--'));
-  const flags = new Set(argv.filter((a) => a.startsWith('--')));
-  if (flags.has('--version')) {
-    console.log(VERSION);
-    return 0;
-  }
-  if (flags.has('--help') || args.length === 0) {
-    console.log(HELP);
-    return args.length === 0 && !flags.has('--help') ? 1 : 0;
-  }
-  const [command] = args;
-  if (command === 'info') {
-    await init();
-    const info = backendInfo();
-    console.log(flags.has('--json') ? JSON.stringify(info) : Object.entries(info).map(([k, v]) => `${k}: ${v}`).join('\n'));
-    return 0;
-  }
-  console.error(`simdgrad: unknown command '${command}' (help: simdgrad --help)`);
-  return 2;
+function recipeList(): string {
+  return Object.entries(RECIPES).map(([name, r]) => `  ${name.padEnd(12)} ${r.about}`).join('\n');
 }
 
+const CONFIG_HELP = `
+A JSON config trains your own data without code, e.g.:
+  {
+    "data": { "csv": "flowers.csv", "labelColumn": "species", "testFraction": 0.2 },
+    "model": [ { "type": "linear", "out": 16 }, { "type": "relu" }, { "type": "linear" } ],
+    "optimizer": { "type": "adam", "lr": 0.01 },
+    "schedule": { "type": "cosine" },
+    "epochs": 50, "batchSize": 16
+  }
+data: "csv" (+ "labelColumn", "testCsv"), "idx" (a prefix like "dir/train" or {"images", "labels"}, + "testIdx"),
+or "dataset" (a built-in name); "testFraction", "valFraction", "standardize", "limit", "classNames".
+task: "classification" (default) or "regression".
+layers: linear (in, out, bias), conv2d (out, kernel, stride, padding), batchnorm1d, batchnorm2d, maxpool2d
+(kernel, stride), avgpool2d, flatten, dropout (p), relu, tanh, sigmoid, gelu, silu, leakyrelu, elu.
+Sizes are inferred; the last linear's "out" defaults to the number of classes (1 for regression).
+schedule: {"type": "step", "stepSize", "gamma"} | {"type": "cosine", "tMax"} | {"type": "onecycle", "maxLr"}.`;
+
+/** Options shared by train and lr-find. */
+function trainingOptions(cmd: Command): Command {
+  return cmd
+    .option('--epochs <n>', 'number of epochs', positiveInt('--epochs'))
+    .option('--batch-size <n>', 'samples per step', positiveInt('--batch-size'))
+    .option('--lr <rate>', 'learning rate', positiveNumber('--lr'))
+    .option('--optimizer <name>', `optimizer: ${OPTIMIZER_NAMES.join(', ')}`)
+    .option('--seed <n>', 'random seed (data split, init, data order)', nonNegativeInt('--seed'))
+    .option('--mode <mode>', `linreg only: ${Object.keys(LINREG_MODES).join(', ')}`)
+    .option('--limit <n>', 'use only the first N samples of each split (quick runs)', positiveInt('--limit'))
+    .option('--threads <n>', 'worker threads (the engine runs single-threaded in this build)', positiveInt('--threads'))
+    .option('--out <dir>', 'output directory (default: runs/<name>)');
+}
+
+function common(cmd: Command): Command {
+  return cmd.option('--json', 'machine-readable output: one JSON object per line').option('--verbose', 'show stack traces on errors');
+}
+
+export async function main(argv: string[]): Promise<number> {
+  let code = 0;
+  const outFor = (o: { json?: boolean; verbose?: boolean }) => new Output(outputMode(o.json === true), o.verbose === true);
+  const ready = async (o: { threads?: number; verbose?: boolean }) => {
+    await init();
+    if (o.threads !== undefined && o.threads > 1 && o.verbose) process.stderr.write(`note: --threads ${o.threads}: ${backendInfo().threadsNote ?? 'threads are not used'}\n`);
+  };
+
+  const program = new Command('simdgrad')
+    .description('simdgrad — deep learning in JavaScript on WebAssembly SIMD: train, evaluate, predict, benchmark, export')
+    .version(VERSION, '--version', 'print the version')
+    .helpOption('--help', 'show help')
+    .showSuggestionAfterError()
+    .exitOverride()
+    .configureOutput({ outputError: () => {} });
+
+  common(trainingOptions(program.command('train')
+    .description('train a built-in recipe or a JSON config, writing model, checkpoint, metrics and plots to --out')
+    .argument('[recipe|config.json]', `a recipe (default ${DEFAULT_RECIPE}) or a JSON config`)))
+    .option('--resume <ckpt>', 'continue from a checkpoint.safetensors (same result as an uninterrupted run)')
+    .addOption(new Option('--stop-after-steps <n>', 'test hook: stop as on Ctrl-C after N steps').argParser(positiveInt('--stop-after-steps')).hideHelp())
+    .addHelpText('after', `\nRecipes:\n${recipeList()}\n${CONFIG_HELP}\n\nExamples:\n  simdgrad train linreg --mode sgd\n  simdgrad train digits-mlp --epochs 5 --out runs/digits\n  simdgrad train my-config.json --json\n  simdgrad train --resume runs/digits/checkpoint.safetensors`)
+    .action(async (target: string | undefined, o: TrainOptions & { threads?: number }) => {
+      await ready(o);
+      code = await train(target, o, outFor(o), PRODUCER);
+    });
+
+  common(program.command('eval')
+    .description('loss, accuracy and a confusion matrix of a model file on data')
+    .argument('<model>', 'a model.safetensors written by train (or its directory)')
+    .argument('<data>', `a CSV file, an IDX prefix (dir/t10k), or a built-in data set: ${['digits', 'iris', 'wine', 'breast-cancer', 'diabetes', 'fashion-mnist'].join(', ')}`))
+    .option('--label-column <col>', 'the CSV label column, by name or index (default: as in training, else the last)')
+    .option('--limit <n>', 'use only the first N samples', positiveInt('--limit'))
+    .option('--batch-size <n>', 'samples per forward pass', positiveInt('--batch-size'))
+    .addHelpText('after', '\nExamples:\n  simdgrad eval runs/digits-mlp/model.safetensors digits\n  simdgrad eval model.safetensors test.csv --json')
+    .action(async (model: string, dataSpec: string, o) => {
+      await ready(o);
+      code = await evalCommand(model, dataSpec, o, outFor(o));
+    });
+
+  common(program.command('predict')
+    .description('predict from CSV rows, a CSV file, or PNG images (image models)')
+    .argument('<model>', 'a model.safetensors written by train')
+    .argument('<input...>', 'a CSV file, a PNG image, or a quoted row like "5.1,3.5,1.4,0.2"'))
+    .option('--top <k>', 'classes to show per input', positiveInt('--top'))
+    .addHelpText('after', '\nWith --json, one {"label", "index", "probabilities"} object per input row ({"prediction"} for regression).\n\nExamples:\n  simdgrad predict runs/iris/model.safetensors "5.1,3.5,1.4,0.2"\n  simdgrad predict runs/fashion-cnn/model.safetensors boot.png --json')
+    .action(async (model: string, inputs: string[], o) => {
+      await ready(o);
+      code = predictCommand(model, inputs, o, outFor(o));
+    });
+
+  common(trainingOptions(program.command('lr-find')
+    .description('the learning-rate range test: a suggested learning rate and a plot of loss against lr (log axis)')
+    .argument('[recipe|config.json]', `a recipe (default ${DEFAULT_RECIPE}) or a JSON config`)))
+    .option('--start-lr <lr>', 'first lr (default 1e-6)', positiveNumber('--start-lr'))
+    .option('--end-lr <lr>', 'last lr (default 10)', positiveNumber('--end-lr'))
+    .option('--num-iter <n>', 'steps (default 100)', positiveInt('--num-iter'))
+    .addHelpText('after', '\nExample:\n  simdgrad lr-find digits-mlp --optimizer sgd')
+    .action(async (target: string | undefined, o) => {
+      await ready(o);
+      code = await lrFindCommand(target, o, outFor(o));
+    });
+
+  common(program.command('bench')
+    .description('GEMM GFLOPS and training throughput of this machine'))
+    .option('--sizes <list>', 'square matmul sizes, comma-separated (default 128,256,512)')
+    .option('--quick', 'smaller sizes, shorter timings')
+    .action(async (o) => {
+      await ready(o);
+      code = await benchCommand(o, outFor(o));
+    });
+
+  common(program.command('export')
+    .description('write a model as safetensors (PyTorch key names) for other tools; ONNX is not supported yet')
+    .argument('<model>', 'a model.safetensors written by train'))
+    .addOption(new Option('--format <format>', 'output format').choices(['safetensors', 'onnx']).default('safetensors'))
+    .option('--out <file>', 'the file to write')
+    .addHelpText('after', '\nExample:\n  simdgrad export runs/iris/model.safetensors --format safetensors --out iris.safetensors')
+    .action(async (model: string, o) => {
+      await ready(o);
+      code = await exportCommand(model, o, outFor(o), PRODUCER);
+    });
+
+  const datasets = common(program.command('datasets')
+    .description('data sets available here (bundled, Fashion-MNIST on disk); `datasets fetch NAME` downloads one'))
+    .action(async (o) => {
+      await ready(o);
+      code = await datasetsCommand(outFor(o));
+    });
+  common(datasets.command('fetch')
+    .description('download a data set from its official source into ~/.cache/simdgrad (needs a network)')
+    .argument('<name>', 'fashion-mnist'))
+    .action(async (name: string, o) => {
+      await ready(o);
+      code = await fetchCommand(name, outFor(o));
+    });
+
+  common(program.command('info').description('what the engine runs on (SIMD, relaxed SIMD, threads)'))
+    .action(async (o) => {
+      await init();
+      const info = backendInfo();
+      const out = outFor(o);
+      out.json(info);
+      for (const [k, v] of Object.entries(info)) out.log(`${k}: ${v}`);
+    });
+
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help') return e.code === 'commander.help' ? EXIT.usage : 0;
+      const sub = argv.find((a) => !a.startsWith('-'));
+      const cmd = sub !== undefined && program.commands.some((c) => c.name() === sub) ? ` ${sub}` : '';
+      process.stderr.write(`simdgrad${cmd}: ${e.message.replace(/^error: /, '').replace(/\s*\n\s*/g, ' ').trim()} (help: simdgrad${cmd} --help)\n`);
+      return EXIT.usage;
+    }
+    throw e;
+  }
+  return code;
+}
+
+// `simdgrad … | head` closes the pipe early: stop quietly instead of throwing EPIPE
+process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+  if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+  throw e;
+});
+
+const verbose = process.argv.includes('--verbose');
 main(process.argv.slice(2)).then((code) => { process.exitCode = code; }, (e: unknown) => {
-  console.error(`simdgrad: ${e instanceof Error ? e.message : String(e)}`);
-  process.exitCode = 1;
+  const sub = process.argv.slice(2).find((a) => !a.startsWith('-'));
+  const prefix = sub !== undefined && ['train', 'eval', 'predict', 'lr-find', 'bench', 'export', 'datasets', 'info'].includes(sub) ? `simdgrad ${sub}` : 'simdgrad';
+  const known = e instanceof CliError || e instanceof SimdgradError;
+  const message = e instanceof Error ? e.message : String(e);
+  const text = known ? message : `internal error: ${message}`;
+  process.stderr.write(`${text.startsWith(`${sub}: `) ? `simdgrad ${text}` : `${prefix}: ${text}`}\n`);
+  if (verbose && e instanceof Error && e.stack) process.stderr.write(`${e.stack}\n`);
+  process.exitCode = e instanceof CliError ? e.exitCode : EXIT.error;
 });
