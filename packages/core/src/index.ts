@@ -32,3 +32,5 @@ export { ReferenceBackend } from './backend/reference.js';
 export { WasmBackend, createWasmBackend, type WasmBackendOptions } from './backend/wasm.js';
 export { collapseDims, contiguousStrides } from './backend/strides.js';
 export * as optim from './optim/index.js';
+export * as explain from './explain/index.js';
+export * as privacy from './privacy/index.js';
