@@ -14,11 +14,13 @@ import { realpathSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import type { Command } from './command.js';
 import { gemmCommand } from './gemm.js';
+import { threadsCommand } from './threads.js';
 
 export type { Command } from './command.js';
 
 export const commands: Readonly<Record<string, Command>> = {
   gemm: gemmCommand,
+  threads: threadsCommand,
 };
 
 function help(): string {

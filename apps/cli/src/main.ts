@@ -62,7 +62,7 @@ function trainingOptions(cmd: Command): Command {
     .option('--seed <n>', 'random seed (data split, init, data order)', nonNegativeInt('--seed'))
     .option('--mode <mode>', `linreg only: ${Object.keys(LINREG_MODES).join(', ')}`)
     .option('--limit <n>', 'use only the first N samples of each split (quick runs)', positiveInt('--limit'))
-    .option('--threads <n>', 'worker threads (the engine runs single-threaded in this build)', positiveInt('--threads'))
+    .option('--threads <n>', 'threads for the kernels (1 = single-threaded; more need worker_threads)', positiveInt('--threads'))
     .option('--out <dir>', 'output directory (default: runs/<name>)');
 }
 
@@ -74,8 +74,9 @@ export async function main(argv: string[]): Promise<number> {
   let code = 0;
   const outFor = (o: { json?: boolean; verbose?: boolean }) => new Output(outputMode(o.json === true), o.verbose === true);
   const ready = async (o: { threads?: number; verbose?: boolean }) => {
-    await init();
-    if (o.threads !== undefined && o.threads > 1 && o.verbose) process.stderr.write(`note: --threads ${o.threads}: ${backendInfo().threadsNote ?? 'threads are not used'}\n`);
+    await init({ threads: o.threads ?? 1 });
+    const info = backendInfo();
+    if (o.threads !== undefined && o.threads > info.threads) process.stderr.write(`note: --threads ${o.threads}: running ${info.threads} (${info.threadsNote ?? 'threads are not available'})\n`);
   };
 
   const program = new Command('simdgrad')

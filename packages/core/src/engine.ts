@@ -1,11 +1,19 @@
 import type { Backend } from './backend/backend.js';
 import { ReferenceBackend } from './backend/reference.js';
-import { createWasmBackend, type WasmBackend, type WasmBackendOptions } from './backend/wasm.js';
+import { WasmBackend, createWasmBackend, type WasmBackendOptions } from './backend/wasm.js';
 import { SimdgradError } from './errors.js';
 
 export interface InitOptions extends WasmBackendOptions {
   /** 'wasm' (default) or 'reference' (the slow float64 oracle, for tests and debugging). */
   backend?: 'wasm' | 'reference';
+  /**
+   * Threads for the kernels: 1 (default), n, or 'auto' = min(2, logical CPUs). More than one needs
+   * SharedArrayBuffer: Node (worker_threads), or a cross-origin-isolated page (COOP: same-origin,
+   * COEP: require-corp). Elsewhere the engine runs on one thread and `backendInfo().threadsNote` says
+   * why. In a browser, call init from a Web Worker: the page's main thread may not sleep in
+   * Atomics.wait, so there it busy-waits for the other threads. Results do not depend on the count.
+   */
+  threads?: number | 'auto';
 }
 
 export interface BackendInfo {
@@ -24,7 +32,8 @@ let wasm: WasmBackend | null = null;
 
 /**
  * Loads the kernels (relaxed SIMD where the runtime has it, plain SIMD otherwise) and makes the
- * engine ready. Idempotent: later calls return the same backend.
+ * engine ready; `threads` starts the worker pool (see {@link InitOptions.threads}). Idempotent: later
+ * calls return the same backend and ignore their options.
  *
  * @example
  * ```ts
@@ -61,16 +70,35 @@ export function setBackend(backend: Backend): void {
   pending = Promise.resolve(backend);
 }
 
-/** What the engine runs on. */
+/**
+ * What the engine runs on: `threads` in use, and when that is 1, `threadsNote` says why (not asked
+ * for, no SharedArrayBuffer, not cross-origin isolated, worker_threads unavailable, ...).
+ */
 export function backendInfo(): BackendInfo {
   const b = getBackend();
   const isolated = (globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated ?? typeof SharedArrayBuffer !== 'undefined';
-  return {
+  const info: BackendInfo = {
     backend: b.name,
     simd: b.name === 'wasm',
     relaxedSimd: b.name === 'wasm' && (b as WasmBackend).build === 'relaxed',
     threads: 1,
     isolated,
-    threadsNote: 'single-threaded: the worker pool is not enabled in this build',
   };
+  if (b instanceof WasmBackend) {
+    info.threads = b.threads;
+    const note = b.threadsNote;
+    if (note !== undefined) info.threadsNote = note;
+  } else {
+    info.threadsNote = 'single-threaded: the reference backend runs on one thread';
+  }
+  return info;
+}
+
+/**
+ * Stops the worker threads of the active backend (it keeps working on one thread). Not needed for a
+ * Node process to exit (the workers are unref()'d); useful in long-lived pages and between test suites.
+ */
+export async function shutdown(): Promise<void> {
+  const b = current;
+  if (b instanceof WasmBackend) await b.shutdown();
 }

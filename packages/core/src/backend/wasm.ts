@@ -1,6 +1,7 @@
 import { BinaryOp, ReduceOp, UnaryOp, loadKernels, type KernelBuild, type KernelExports } from '@simdgrad/kernels';
 import type { Backend, BinaryOpName, DType, MatmulArgs, ReduceOpName, UnaryOpName } from './backend.js';
 import { Heap } from './heap.js';
+import { AUTO_MAX_THREADS, DEFAULT_SPIN_MICROS, ThreadPool, hardwareThreads, threadSupport, type PoolKernel } from './pool.js';
 import { SimdgradError } from '../errors.js';
 import { collapseDims } from './strides.js';
 import type { AvgPool2dGeometry, ConvGeometry, Pool2dGeometry } from './backend.js';
@@ -8,12 +9,32 @@ import type { AvgPool2dGeometry, ConvGeometry, Pool2dGeometry } from './backend.
 /** Most dims an op may have after collapsing (the meta block holds 4 arrays of this many i32s). */
 const MAX_DIMS = 32;
 
+/** A matmul runs on the pool when batch·m·n·k reaches this (64³: below it, waking threads costs more than it saves). */
+const PAR_MATMUL_MIN = 64 * 64 * 64;
+/** Elementwise kernels (unary, unary gradient, contiguous binary, fill, copy) split from this many elements. */
+const PAR_ELEMENTWISE_MIN = 1 << 16;
+/** Fused optimizer steps (several streams and a division per element) split from this many elements. */
+const PAR_OPTIM_MIN = 1 << 15;
+/** Elementwise shares start on multiples of this many elements (64 bytes: whole SIMD vectors, whole cache lines). */
+const PAR_ALIGN = 16;
+/** Rows of C per matmul share are a multiple of the micro-kernel's tile height. */
+const MATMUL_MR = 4;
+
 export interface WasmBackendOptions {
   relaxed?: boolean | 'auto';
   /** Initial memory in 64 KiB pages (default 256 = 16 MiB). */
   initialPages?: number;
   /** Growth limit in pages (default 65536 = 4 GiB). */
   maximumPages?: number;
+  /**
+   * Threads for the kernels (default 1). n > 1 puts the heap on a shared memory, loads the
+   * shared-memory kernel build and starts n − 1 workers (Node worker_threads, or Web Workers where the
+   * page is cross-origin isolated); 'auto' = min(2, logical CPUs) where threads can run, else 1. When
+   * threads cannot run, the backend stays single-threaded and `threadsNote` says why.
+   */
+  threads?: number | 'auto';
+  /** Busy-wait of the threads before they sleep, in µs (default 200). */
+  spinMicros?: number;
 }
 
 /** The backend that runs the WebAssembly SIMD kernels. Create it with {@link createWasmBackend}. */
@@ -24,12 +45,82 @@ export class WasmBackend implements Backend {
   private readonly k: KernelExports;
   /** A small block for shapes/strides passed to the broadcasting kernels. */
   private readonly meta: number;
+  private pool: ThreadPool | null;
+  /** Threads the caller allows (≤ pool workers + 1); see {@link useThreads}. */
+  private maxThreads: number;
+  private note: string | undefined;
 
-  constructor(k: KernelExports, heap: Heap, build: KernelBuild) {
+  /**
+   * @param pool optional worker pool over the same (shared) memory; the backend then splits big kernels
+   * @param threadsNote why the backend runs on one thread (shown by backendInfo())
+   */
+  constructor(k: KernelExports, heap: Heap, build: KernelBuild, pool: ThreadPool | null = null, threadsNote?: string) {
     this.k = k;
     this.heap = heap;
     this.build = build;
     this.meta = heap.alloc(4 * 4 * MAX_DIMS);
+    this.pool = pool;
+    this.maxThreads = pool ? pool.workers + 1 : 1;
+    this.note = threadsNote;
+  }
+
+  /** Threads the kernels run on (1 = no pool, or limited by {@link useThreads}). */
+  get threads(): number {
+    return this.pool ? Math.min(this.maxThreads, this.pool.workers + 1) : 1;
+  }
+
+  /** Why the kernels run on one thread, when they do (undefined otherwise). */
+  get threadsNote(): string | undefined {
+    if (this.threads > 1) return undefined;
+    if (this.pool) return `single-threaded by choice (useThreads(1)); the pool has ${this.pool.workers + 1} threads`;
+    return this.note ?? 'single-threaded (threads: 1; pass init({ threads: 2 }) or \'auto\' for the worker pool)';
+  }
+
+  /**
+   * Uses at most `n` threads from now on (1 = the caller only), within the pool's size; returns the
+   * count in use. Results do not depend on it: each output element is computed by one thread, the same way.
+   */
+  useThreads(n: number): number {
+    this.maxThreads = Math.max(1, Math.floor(n));
+    return this.threads;
+  }
+
+  /** Stops the worker pool (the backend keeps working on one thread). Idempotent. */
+  async shutdown(): Promise<void> {
+    const pool = this.pool;
+    if (!pool) return;
+    this.pool = null;
+    this.maxThreads = 1;
+    this.note = 'single-threaded: the thread pool was shut down';
+    await pool.shutdown();
+  }
+
+  /**
+   * Splits `n` elements of `kernel` over the pool (shares on PAR_ALIGN-element boundaries): `args` is
+   * the caller's full argument list, `nIndex` where the count goes, `ptrs` the indices of pointers to
+   * advance (a 0 pointer means "absent" and stays 0). Returns false when the work stays on one thread.
+   */
+  private splitElements(kernel: PoolKernel, n: number, min: number, args: number[], nIndex: number, ptrs: readonly number[],
+    bytesPerElement = 4): boolean {
+    const pool = this.pool;
+    const threads = this.threads;
+    if (pool === null || threads < 2 || n < min) return false;
+    const chunk = Math.ceil(Math.ceil(n / threads) / PAR_ALIGN) * PAR_ALIGN;
+    let w = 0;
+    for (let start = chunk; start < n; start += chunk, w++) {
+      const a = pool.args(w);
+      for (let i = 0; i < args.length; i++) a[i] = args[i]!;
+      for (const i of ptrs) if (args[i] !== 0) a[i] = args[i]! + start * bytesPerElement;
+      a[nIndex] = Math.min(chunk, n - start);
+      pool.post(w, kernel);
+    }
+    args[nIndex] = Math.min(chunk, n);
+    try {
+      Reflect.apply(this.k[kernel], undefined, args);
+    } finally {
+      pool.wait();
+    }
+    return true;
   }
 
   /** Writes the blocks into the meta area and returns its pointer. */
@@ -43,10 +134,13 @@ export class WasmBackend implements Backend {
   }
 
   unary(op: UnaryOpName, out: number, x: number, n: number, p0 = 0, p1 = 0): void {
+    if (this.pool !== null && this.splitElements('unaryF32', n, PAR_ELEMENTWISE_MIN, [UnaryOp[op], out, x, n, p0, p1], 3, [1, 2])) return;
     this.k.unaryF32(UnaryOp[op], out, x, n, p0, p1);
   }
 
   unaryGrad(op: UnaryOpName, gx: number, x: number, y: number, gy: number, n: number, p0 = 0, p1 = 0): void {
+    if (this.pool !== null && this.splitElements('unaryGradF32', n, PAR_ELEMENTWISE_MIN,
+      [UnaryOp[op], gx, x, y, gy, n, p0, p1], 5, [1, 2, 3, 4])) return;
     this.k.unaryGradF32(UnaryOp[op], gx, x, y, gy, n, p0, p1);
   }
 
@@ -55,7 +149,9 @@ export class WasmBackend implements Backend {
     const c = collapseDims(shape, [stridesA, stridesB]);
     const [sa, sb] = c.strides as [number[], number[]];
     if (c.shape.length === 1 && sa[0] === 1 && sb[0] === 1) {
-      this.k.binaryF32(BinaryOp[op], out, a, b, c.shape[0]!);
+      const n = c.shape[0]!;
+      if (this.pool !== null && this.splitElements('binaryF32', n, PAR_ELEMENTWISE_MIN, [BinaryOp[op], out, a, b, n], 4, [1, 2, 3])) return;
+      this.k.binaryF32(BinaryOp[op], out, a, b, n);
       return;
     }
     checkDims(c.shape.length);
@@ -95,6 +191,7 @@ export class WasmBackend implements Backend {
 
   matmul(c: number, a: number, b: number, args: MatmulArgs): void {
     const { batch, m, n, k } = args;
+    if (this.pool !== null && this.threads > 1 && batch * m * n * k >= PAR_MATMUL_MIN && this.matmulParallel(c, a, b, args)) return;
     const scratchBytes = this.k.matmulScratchBytes(m, n, k);
     const scratch = scratchBytes > 0 ? this.heap.alloc(scratchBytes) : 0;
     try {
@@ -105,13 +202,64 @@ export class WasmBackend implements Backend {
     }
   }
 
+  /**
+   * The matmul split over the pool: whole problems of the batch when the batch divides evenly (or the
+   * matrices are too short to split), else rows of every C in multiples of the 4-row micro-tile. Each
+   * share has its own packing scratch; each element of C is computed by one thread exactly as on one
+   * thread (the kernel's k-blocking does not depend on the rows). False: not worth splitting.
+   */
+  private matmulParallel(c: number, a: number, b: number, args: MatmulArgs): boolean {
+    const pool = this.pool!;
+    const T = this.threads;
+    const { batch, m, n, k, strideA, strideB, strideC } = args;
+    const ta = args.transA ? 1 : 0, tb = args.transB ? 1 : 0, acc = args.accumulate ? 1 : 0;
+    const byBatch = batch >= T && (batch % T === 0 || m < 4 * MATMUL_MR * T);
+    if (!byBatch && m < 2 * MATMUL_MR * T) return false;
+    const per = byBatch ? Math.ceil(batch / T) : Math.ceil(Math.ceil(m / T) / MATMUL_MR) * MATMUL_MR;
+    const total = byBatch ? batch : m;
+    const scratches: number[] = [];
+    let w = 0;
+    try {
+      for (let s = 0; s < total; s += per) {
+        const len = Math.min(per, total - s);
+        const bytes = byBatch ? this.k.matmulScratchBytes(m, n, k) : this.k.matmulScratchBytes(len, n, k);
+        const scratch = this.heap.alloc(bytes);
+        scratches.push(scratch);
+        if (s === 0) continue; // the caller's share, run below once the others are posted
+        const x = pool.args(w);
+        if (byBatch) {
+          x[0] = c + s * strideC * 4; x[1] = a + s * strideA * 4; x[2] = b + s * strideB * 4; x[3] = scratch;
+          x[4] = len; x[5] = m;
+        } else {
+          x[0] = c; x[1] = a; x[2] = b; x[3] = scratch; x[4] = batch; x[5] = m;
+        }
+        x[6] = n; x[7] = k; x[8] = ta; x[9] = tb; x[10] = strideA; x[11] = strideB; x[12] = strideC; x[13] = acc;
+        x[14] = s; x[15] = s + len;
+        pool.post(w++, byBatch ? 'matmulF32' : 'matmulRowsF32');
+      }
+      const len0 = Math.min(per, total);
+      if (byBatch) this.k.matmulF32(c, a, b, scratches[0]!, len0, m, n, k, ta, tb, strideA, strideB, strideC, acc);
+      else this.k.matmulRowsF32(c, a, b, scratches[0]!, batch, m, n, k, ta, tb, strideA, strideB, strideC, acc, 0, len0);
+    } finally {
+      pool.wait();
+      for (const p of scratches) this.heap.free(p);
+    }
+    return true;
+  }
+
   fill(dtype: DType, out: number, n: number, value: number): void {
     if (dtype === 'int32') this.k.fillI32(out, n, value);
-    else this.k.fillF32(out, n, value);
+    else if (this.pool === null || !this.splitElements('fillF32', n, PAR_ELEMENTWISE_MIN, [out, n, value], 1, [0])) {
+      this.k.fillF32(out, n, value);
+    }
   }
 
   copy(dst: number, src: number, nbytes: number): void {
-    if (nbytes > 0 && dst !== src) this.k.copyBytes(dst, src, nbytes);
+    if (nbytes <= 0 || dst === src) return;
+    // only disjoint copies split (a memmove of overlapping blocks must run in one order)
+    if (this.pool !== null && Math.abs(dst - src) >= nbytes &&
+      this.splitElements('copyBytes', nbytes, PAR_ELEMENTWISE_MIN * 4, [dst, src, nbytes], 2, [0, 1], 1)) return;
+    this.k.copyBytes(dst, src, nbytes);
   }
 
   stridedCopy(dst: number, src: number, shape: readonly number[], strides: readonly number[]): void {
@@ -203,27 +351,67 @@ export class WasmBackend implements Backend {
 
   sgdStep(p: number, g: number, buf: number, n: number, lr: number, momentum: number, dampening: number,
     weightDecay: number, nesterov: boolean, firstStep: boolean, maximize: boolean): void {
+    if (this.pool !== null && this.splitElements('sgdStepF32', n, PAR_OPTIM_MIN, [p, g, buf, n, lr, momentum, dampening,
+      weightDecay, nesterov ? 1 : 0, firstStep ? 1 : 0, maximize ? 1 : 0], 3, [0, 1, 2])) return;
     this.k.sgdStepF32(p, g, buf, n, lr, momentum, dampening, weightDecay, nesterov ? 1 : 0, firstStep ? 1 : 0, maximize ? 1 : 0);
   }
 
   adamStep(p: number, g: number, m: number, v: number, vmax: number, n: number, lr: number, beta1: number, beta2: number,
     eps: number, weightDecay: number, decoupled: boolean, amsgrad: boolean, biasCorrection1: number,
     biasCorrection2: number, maximize: boolean): void {
+    if (this.pool !== null && this.splitElements('adamStepF32', n, PAR_OPTIM_MIN, [p, g, m, v, vmax, n, lr, beta1, beta2, eps,
+      weightDecay, decoupled ? 1 : 0, amsgrad ? 1 : 0, biasCorrection1, biasCorrection2, maximize ? 1 : 0], 5, [0, 1, 2, 3, 4])) return;
     this.k.adamStepF32(p, g, m, v, vmax, n, lr, beta1, beta2, eps, weightDecay, decoupled ? 1 : 0, amsgrad ? 1 : 0,
       biasCorrection1, biasCorrection2, maximize ? 1 : 0);
   }
 
   rmspropStep(p: number, g: number, squareAvg: number, gradAvg: number, buf: number, n: number, lr: number, alpha: number,
     eps: number, weightDecay: number, momentum: number, centered: boolean, maximize: boolean): void {
+    if (this.pool !== null && this.splitElements('rmspropStepF32', n, PAR_OPTIM_MIN, [p, g, squareAvg, gradAvg, buf, n, lr, alpha,
+      eps, weightDecay, momentum, centered ? 1 : 0, maximize ? 1 : 0], 5, [0, 1, 2, 3, 4])) return;
     this.k.rmspropStepF32(p, g, squareAvg, gradAvg, buf, n, lr, alpha, eps, weightDecay, momentum, centered ? 1 : 0, maximize ? 1 : 0);
   }
 
   adagradStep(p: number, g: number, sum: number, n: number, clr: number, weightDecay: number, eps: number, maximize: boolean): void {
+    if (this.pool !== null && this.splitElements('adagradStepF32', n, PAR_OPTIM_MIN, [p, g, sum, n, clr, weightDecay, eps,
+      maximize ? 1 : 0], 3, [0, 1, 2])) return;
     this.k.adagradStepF32(p, g, sum, n, clr, weightDecay, eps, maximize ? 1 : 0);
   }
 
   normPartial(x: number, n: number, normType: number): number {
     return this.k.normPartialF32(x, n, normType);
+  }
+
+  // ---- audio ------------------------------------------------------------------------------------
+  /** rfft plans by nFft, made on first use and kept for the backend's life (a few KiB each). */
+  private readonly rfftPlans = new Map<number, number>();
+
+  frameSignal(out: number, x: number, rows: number, n: number, frameLength: number, hop: number, nFrames: number,
+    pad: number, padMode: 'constant' | 'reflect', window: number): void {
+    this.k.frameF32(out, x, rows, n, frameLength, hop, nFrames, pad, padMode === 'reflect' ? 1 : 0, window);
+  }
+
+  rfft(out: number, x: number, rows: number, nFft: number): void {
+    let plan = this.rfftPlans.get(nFft);
+    if (plan === undefined) {
+      plan = this.heap.alloc(this.k.rfftPlanBytes(nFft));
+      this.k.rfftPlanF32(plan, nFft);
+      this.rfftPlans.set(nFft, plan);
+    }
+    const scratch = this.heap.alloc(this.k.rfftScratchBytes(nFft));
+    try {
+      this.k.rfftF32(out, x, rows, nFft, plan, scratch);
+    } finally {
+      this.heap.free(scratch);
+    }
+  }
+
+  complexPower(out: number, z: number, n: number, power: 1 | 2): void {
+    this.k.complexPowerF32(out, z, n, power);
+  }
+
+  deltas(out: number, x: number, rows: number, T: number, N: number): void {
+    this.k.deltasF32(out, x, rows, T, N);
   }
 }
 
@@ -231,11 +419,55 @@ function checkDims(ndim: number): void {
   if (ndim > MAX_DIMS) throw new SimdgradError(`op: at most ${MAX_DIMS} non-trivial dims are supported (got ${ndim})`);
 }
 
-/** Loads the kernels on a fresh memory and returns the backend over it. */
+/**
+ * Loads the kernels on a fresh memory and returns the backend over it. With `threads` > 1 (or 'auto')
+ * and a runtime that can run threads, the memory is shared, the shared-memory kernel build is loaded
+ * and a pool of threads − 1 workers starts; otherwise the backend is single-threaded and its
+ * `threadsNote` says why.
+ */
 export async function createWasmBackend(options: WasmBackendOptions = {}): Promise<WasmBackend> {
   const maximum = options.maximumPages ?? 65536;
-  const memory = new WebAssembly.Memory({ initial: Math.min(options.initialPages ?? 256, maximum), maximum });
+  const initial = Math.min(options.initialPages ?? 256, maximum);
+  const plan = await planThreads(options.threads ?? 1);
+  let note = plan.note;
+  if (plan.threads > 1) {
+    let memory: WebAssembly.Memory | null = null;
+    try {
+      memory = new WebAssembly.Memory({ initial, maximum, shared: true });
+    } catch (e) {
+      note = `single-threaded: cannot create a shared memory of up to ${maximum} pages (${(e as Error)?.message ?? e})`;
+    }
+    if (memory !== null) {
+      const loaded = await loadKernels({ memory, relaxed: options.relaxed ?? 'auto', shared: true });
+      const heap = new Heap(memory, loaded.exports.heapBase(), maximum);
+      try {
+        const pool = await ThreadPool.create({
+          module: loaded.module, memory, heap, kernels: loaded.exports, workers: plan.threads - 1, spinMicros: options.spinMicros ?? DEFAULT_SPIN_MICROS,
+        });
+        return new WasmBackend(loaded.exports, heap, loaded.build, pool);
+      } catch (e) {
+        // the shared memory and build work on one thread too
+        return new WasmBackend(loaded.exports, heap, loaded.build, null,
+          `single-threaded: ${(e as Error)?.message?.replace(/^threads: /, '') ?? e}`);
+      }
+    }
+  }
+  const memory = new WebAssembly.Memory({ initial, maximum });
   const loaded = await loadKernels({ memory, relaxed: options.relaxed ?? 'auto' });
   const heap = new Heap(memory, loaded.exports.heapBase(), maximum);
-  return new WasmBackend(loaded.exports, heap, loaded.build);
+  return new WasmBackend(loaded.exports, heap, loaded.build, null, note);
+}
+
+/** How many threads to start for `threads`, and why only one when so. */
+async function planThreads(threads: number | 'auto'): Promise<{ threads: number; note?: string }> {
+  if (threads !== 'auto' && !(Number.isInteger(threads) && threads >= 1)) {
+    throw new SimdgradError(`init: threads must be a positive integer or 'auto' (got ${String(threads)})`);
+  }
+  if (threads === 1) return { threads: 1 };
+  const support = threadSupport();
+  if (!support.ok) return { threads: 1, note: `single-threaded: ${support.reason}` };
+  if (threads !== 'auto') return { threads };
+  const cpus = await hardwareThreads();
+  if (cpus < 2) return { threads: 1, note: `single-threaded: threads 'auto' found ${cpus} logical CPU` };
+  return { threads: Math.min(AUTO_MAX_THREADS, cpus) };
 }
