@@ -150,7 +150,8 @@ describe('demo site in Chromium', () => {
     const { page, errors } = await open('benchmark.html');
     await engineReady(page);
     expect(await page.getAttribute('#engine', 'data-simd')).toBe('on');
-    expect(await page.getAttribute('#engine', 'data-threads')).toBe('1'); // single-threaded for now, and says so
+    // the dev server sends COOP/COEP, so the training worker runs the 2-thread pool
+    expect(await page.getAttribute('#engine', 'data-threads')).toBe('2');
     await page.check('#quick');
     await page.click('#run');
     await page.waitForSelector('#status[data-done="true"]', { state: 'attached', timeout: 30_000 });

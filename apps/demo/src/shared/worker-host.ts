@@ -77,7 +77,9 @@ export function serveWorker<In extends { type: string }, Out>(handlers: WorkerHa
     else queue.push(message);
   };
 
-  init().then(
+  // Workers may block (Atomics.wait), so the engine can use its thread pool here when the page is
+  // cross-origin isolated; otherwise it runs one thread and backendInfo() says why.
+  init({ threads: 'auto' }).then(
     () => {
       const ready_: ReadyMessage = { type: 'ready', info: backendInfo(), isolated: scopeSelf.crossOriginIsolated === true };
       post(ready_);
