@@ -1,0 +1,403 @@
+// ONNX import for inference: decode a ModelProto, turn its initializers into tensors, and run its
+// nodes (in file order, which the spec requires to be topological) with the engine's ops.
+import { noGrad } from '../autograd/graph.js';
+import { SimdgradError, fmtShape } from '../errors.js';
+import { keep, scope } from '../memory.js';
+import { Module } from '../nn/module.js';
+import * as F from '../nn/functional.js';
+import { full, tensor } from '../ops/creation.js';
+import { cat } from '../ops/shape.js';
+import { Tensor } from '../tensor.js';
+import { AttributeType, DataType, decodeModel, type AttributeProto, type GraphProto, type ModelProto, type NodeProto, type TensorProto } from './schema.js';
+
+function fail(problem: string): never {
+  throw new SimdgradError(`importModel: ${problem}`);
+}
+
+/** A graph input or output: its name, element type and shape (symbolic dims as their names, or null). */
+export interface OnnxValueInfo {
+  name: string;
+  dtype: 'float32' | 'int32';
+  shape: (number | string | null)[];
+}
+
+/** The ONNX ops that `importModel` can run. */
+export const SUPPORTED_OPS = [
+  'Add', 'AveragePool', 'BatchNormalization', 'Constant', 'Conv', 'Div', 'Dropout', 'Elu', 'Erf', 'Flatten', 'Gather', 'Gemm',
+  'GlobalAveragePool', 'Identity', 'LayerNormalization', 'LeakyRelu', 'LogSoftmax', 'MatMul', 'MaxPool', 'Mul', 'Pad', 'Pow', 'Relu',
+  'Reshape', 'Sigmoid', 'Softmax', 'Sqrt', 'Sub', 'Tanh', 'Transpose',
+] as const;
+const SUPPORTED = new Set<string>(SUPPORTED_OPS);
+
+// ---- tensors from TensorProto ----------------------------------------------------------------------
+function tensorFromProto(t: TensorProto, what: string): Tensor {
+  if (t.dataLocation === 1) fail(`${what}: external data is not supported (help: save the model with its weights inside the file)`);
+  const dims = (t.dims ?? []).map(Number);
+  const count = dims.reduce((a, b) => a * b, 1);
+  const raw = t.rawData && t.rawData.length > 0 ? t.rawData : null;
+  const view = raw ? new DataView(raw.buffer, raw.byteOffset, raw.byteLength) : null;
+  const need = (bytes: number) => {
+    if (raw && raw.length !== count * bytes) fail(`${what}: raw_data has ${raw.length} bytes but shape ${fmtShape(dims)} needs ${count * bytes}`);
+  };
+  let data: Float32Array | Int32Array;
+  switch (t.dataType) {
+    case DataType.FLOAT:
+      need(4);
+      data = view ? Float32Array.from({ length: count }, (_, i) => view.getFloat32(i * 4, true)) : Float32Array.from(t.floatData ?? []);
+      break;
+    case DataType.DOUBLE:
+      need(8);
+      data = view ? Float32Array.from({ length: count }, (_, i) => view.getFloat64(i * 8, true)) : Float32Array.from(t.doubleData ?? []);
+      break;
+    case DataType.INT32: case DataType.INT16: case DataType.INT8: case DataType.UINT8: case DataType.UINT16: case DataType.BOOL: {
+      const size = ({ [DataType.INT32]: 4, [DataType.INT16]: 2, [DataType.UINT16]: 2 } as Record<number, number>)[t.dataType] ?? 1;
+      need(size);
+      const get = (i: number) => {
+        if (t.dataType === DataType.INT32) return view!.getInt32(i * 4, true);
+        if (t.dataType === DataType.INT16) return view!.getInt16(i * 2, true);
+        if (t.dataType === DataType.UINT16) return view!.getUint16(i * 2, true);
+        if (t.dataType === DataType.INT8) return view!.getInt8(i);
+        return view!.getUint8(i);
+      };
+      data = view ? Int32Array.from({ length: count }, (_, i) => get(i)) : Int32Array.from(t.int32Data ?? []);
+      break;
+    }
+    case DataType.INT64: {
+      need(8);
+      const values = view ? Array.from({ length: count }, (_, i) => Number(view.getBigInt64(i * 8, true))) : (t.int64Data ?? []).map(Number);
+      for (const v of values) {
+        // NOTE: INT64_MAX/MIN appear as "to the end" in Slice-like inputs; clamp rather than wrap
+        if (v > 2147483647 || v < -2147483648) { data = Int32Array.from(values, (x) => Math.max(-2147483648, Math.min(2147483647, x))); break; }
+      }
+      data ??= Int32Array.from(values);
+      break;
+    }
+    default:
+      fail(`${what}: data type ${t.dataType} is not supported (float, double, int8/16/32/64, uint8/16 and bool are)`);
+  }
+  if (data.length !== count) fail(`${what}: has ${data.length} values but shape ${fmtShape(dims)} needs ${count}`);
+  return tensor(data, { shape: dims, dtype: data instanceof Int32Array ? 'int32' : 'float32' });
+}
+
+function elemDtype(elemType: number | undefined, what: string): 'float32' | 'int32' {
+  if (elemType === DataType.FLOAT || elemType === DataType.DOUBLE || elemType === DataType.FLOAT16) return 'float32';
+  if (elemType === DataType.INT32 || elemType === DataType.INT64 || elemType === DataType.INT8 || elemType === DataType.UINT8 || elemType === DataType.INT16 || elemType === DataType.BOOL) return 'int32';
+  return fail(`${what}: element type ${elemType} is not supported`);
+}
+
+// ---- attributes ------------------------------------------------------------------------------------
+class Attrs {
+  private readonly map = new Map<string, AttributeProto>();
+  constructor(private readonly node: NodeProto) {
+    for (const a of node.attribute ?? []) this.map.set(a.name, a);
+  }
+  int(name: string, fallback: number): number {
+    const a = this.map.get(name);
+    return a === undefined ? fallback : Number(a.i ?? 0);
+  }
+  float(name: string, fallback: number): number {
+    const a = this.map.get(name);
+    return a === undefined ? fallback : Number(a.f ?? 0);
+  }
+  ints(name: string): number[] | null {
+    const a = this.map.get(name);
+    return a === undefined ? null : (a.ints ?? []).map(Number);
+  }
+  string(name: string, fallback: string): string {
+    const a = this.map.get(name);
+    return a?.s === undefined ? fallback : new TextDecoder().decode(a.s);
+  }
+  get(name: string): AttributeProto | undefined {
+    return this.map.get(name);
+  }
+  /** Fails on an attribute value the import cannot honour. */
+  require(name: string, ok: (a: AttributeProto) => boolean, why: string): void {
+    const a = this.map.get(name);
+    if (a !== undefined && !ok(a)) fail(`node '${this.node.name ?? ''}' (${this.node.opType}): ${why}`);
+  }
+}
+
+/** ONNX pads [top, left, bottom, right] → the engine's symmetric [padH, padW]. */
+function symmetricPads(node: NodeProto, attrs: Attrs): [number, number] {
+  attrs.require('auto_pad', (a) => { const s = new TextDecoder().decode(a.s ?? new Uint8Array()); return s === '' || s === 'NOTSET'; }, 'auto_pad is not supported (help: export with explicit pads)');
+  const p = attrs.ints('pads') ?? [0, 0, 0, 0];
+  if (p.length !== 4 || p[0] !== p[2] || p[1] !== p[3]) fail(`node '${node.name ?? ''}' (${node.opType}): only symmetric 2-d pads are supported (got [${p.join(', ')}])`);
+  return [p[0]!, p[1]!];
+}
+
+function pair(v: number[] | null, fallback: [number, number]): [number, number] {
+  return v === null ? fallback : [v[0]!, v[1]!];
+}
+
+// ---- the ops -----------------------------------------------------------------------------------------
+type Get = (i: number) => Tensor | null;
+
+function runNode(node: NodeProto, get: Get): Tensor {
+  const attrs = new Attrs(node);
+  const x = (i: number): Tensor => get(i) ?? fail(`node '${node.name ?? ''}' (${node.opType}): input ${i} is missing`);
+  const opt = (i: number): Tensor | null => get(i);
+  const axisOf = (t: Tensor, axis: number) => (axis < 0 ? axis + t.ndim : axis);
+  switch (node.opType) {
+    case 'Identity': case 'Dropout': return x(0);
+    case 'Add': return x(0).add(x(1));
+    case 'Sub': return x(0).sub(x(1));
+    case 'Mul': return x(0).mul(x(1));
+    case 'Div': return x(0).div(x(1));
+    case 'Pow': return x(0).pow(x(1));
+    case 'Sqrt': return x(0).sqrt();
+    case 'Erf': return x(0).erf();
+    case 'Relu': return x(0).relu();
+    case 'Sigmoid': return x(0).sigmoid();
+    case 'Tanh': return x(0).tanh();
+    case 'LeakyRelu': return x(0).leakyRelu(attrs.float('alpha', 0.01));
+    case 'Elu': return x(0).elu(attrs.float('alpha', 1));
+    case 'Softmax': return x(0).softmax(attrs.int('axis', -1));
+    case 'LogSoftmax': return x(0).logSoftmax(attrs.int('axis', -1));
+    case 'MatMul': return x(0).matmul(x(1));
+    case 'Transpose': {
+      const t = x(0);
+      const perm = attrs.ints('perm') ?? t.shape.map((_, i) => t.ndim - 1 - i);
+      return t.permute(perm).contiguous();
+    }
+    case 'Gemm': {
+      const a0 = x(0), b0 = x(1), c = opt(2);
+      const a = attrs.int('transA', 0) ? a0.t() : a0;
+      const b = attrs.int('transB', 0) ? b0.t() : b0;
+      const alpha = attrs.float('alpha', 1), beta = attrs.float('beta', 1);
+      let y = a.matmul(b);
+      if (alpha !== 1) y = y.mul(alpha);
+      if (c !== null) y = y.add(beta === 1 ? c : c.mul(beta));
+      return y;
+    }
+    case 'Conv': {
+      const w = x(1);
+      if (w.ndim !== 4) fail(`node '${node.name ?? ''}' (Conv): only 2-d convolutions are supported (weight ${fmtShape(w.shape)})`);
+      return F.conv2d(x(0), w, opt(2), {
+        stride: pair(attrs.ints('strides'), [1, 1]), padding: symmetricPads(node, attrs),
+        dilation: pair(attrs.ints('dilations'), [1, 1]), groups: attrs.int('group', 1),
+      });
+    }
+    case 'MaxPool': {
+      if (node.output.length > 1 && node.output[1] !== '') fail(`node '${node.name ?? ''}' (MaxPool): the Indices output is not supported`);
+      const k = pair(attrs.ints('kernel_shape'), [1, 1]);
+      return F.maxPool2d(x(0), k, {
+        stride: pair(attrs.ints('strides'), [1, 1]), padding: symmetricPads(node, attrs),
+        dilation: pair(attrs.ints('dilations'), [1, 1]), ceilMode: attrs.int('ceil_mode', 0) === 1,
+      });
+    }
+    case 'AveragePool': {
+      const k = pair(attrs.ints('kernel_shape'), [1, 1]);
+      return F.avgPool2d(x(0), k, {
+        stride: pair(attrs.ints('strides'), [1, 1]), padding: symmetricPads(node, attrs),
+        ceilMode: attrs.int('ceil_mode', 0) === 1, countIncludePad: attrs.int('count_include_pad', 0) === 1,
+      });
+    }
+    case 'GlobalAveragePool': return F.adaptiveAvgPool2d(x(0), 1);
+    case 'BatchNormalization':
+      if (attrs.int('training_mode', 0) !== 0) fail(`node '${node.name ?? ''}' (BatchNormalization): training_mode is not supported`);
+      return F.batchNorm(x(0), x(3), x(4), x(1), x(2), false, 0.1, attrs.float('epsilon', 1e-5));
+    case 'LayerNormalization': {
+      const t = x(0);
+      const axis = axisOf(t, attrs.int('axis', -1));
+      return F.layerNorm(t, t.shape.slice(axis), x(1), opt(2), attrs.float('epsilon', 1e-5));
+    }
+    case 'Gather': {
+      const data = x(0), idx = x(1);
+      const axis = axisOf(data, attrs.int('axis', 0));
+      const flat = idx.dtype === 'int32' ? idx.reshape([-1]) : idx.int().reshape([-1]);
+      const picked = data.indexSelect(axis, flat);
+      return picked.reshape([...data.shape.slice(0, axis), ...idx.shape, ...data.shape.slice(axis + 1)]);
+    }
+    case 'Flatten': {
+      const t = x(0);
+      const axis = axisOf(t, attrs.int('axis', 1));
+      const rows = t.shape.slice(0, axis).reduce((a, b) => a * b, 1);
+      return t.reshape([rows, -1]);
+    }
+    case 'Pad': {
+      // PyTorch writes AvgPool2d as Pad + AveragePool; done here with cat (and slice for negative pads)
+      const mode = attrs.string('mode', 'constant');
+      if (mode !== 'constant') fail(`node '${node.name ?? ''}' (Pad): only mode 'constant' is supported (got '${mode}')`);
+      let t = x(0);
+      const pads = Array.from(x(1).toInt32Array());
+      const value = opt(2)?.item() ?? 0;
+      const axesInput = opt(3);
+      const axes = axesInput ? Array.from(axesInput.toInt32Array(), (a) => axisOf(t, a)) : t.shape.map((_, i) => i);
+      if (pads.length !== 2 * axes.length) fail(`node '${node.name ?? ''}' (Pad): expected ${2 * axes.length} pads (got ${pads.length})`);
+      axes.forEach((axis, i) => {
+        const before = pads[i]!, after = pads[i + axes.length]!;
+        if (before < 0) t = t.slice(axis, -before);
+        if (after < 0) t = t.slice(axis, 0, t.shape[axis]! + after);
+        const side = (n: number) => full(t.shape.map((d, j) => (j === axis ? n : d)), value, { dtype: t.dtype });
+        const parts = [...(before > 0 ? [side(before)] : []), t, ...(after > 0 ? [side(after)] : [])];
+        if (parts.length > 1) t = cat(parts, axis);
+      });
+      return t;
+    }
+    case 'Reshape': {
+      const t = x(0);
+      const target = Array.from(x(1).toInt32Array());
+      // 0 copies the input's dim unless allowzero=1
+      const allowZero = attrs.int('allowzero', 0) === 1;
+      return t.reshape(target.map((d, i) => (d === 0 && !allowZero ? t.shape[i]! : d)));
+    }
+    default:
+      return fail(`node '${node.name ?? ''}': op ${node.opType} is not supported`);
+  }
+}
+
+function constantNode(node: NodeProto): Tensor {
+  const attrs = new Attrs(node);
+  const value = attrs.get('value');
+  if (value?.t) return tensorFromProto(value.t, `Constant '${node.name ?? ''}'`);
+  const f = attrs.get('value_float'), i = attrs.get('value_int'), fs = attrs.get('value_floats'), is = attrs.get('value_ints');
+  if (f) return tensor([Number(f.f ?? 0)], { shape: [] });
+  if (i) return tensor(Int32Array.of(Number(i.i ?? 0)), { shape: [], dtype: 'int32' });
+  if (fs) return tensor(Float32Array.from(fs.floats ?? []));
+  if (is) return tensor(Int32Array.from((is.ints ?? []).map(Number)), { dtype: 'int32' });
+  return fail(`Constant '${node.name ?? ''}': only value, value_float(s) and value_int(s) are supported`);
+}
+
+/**
+ * An imported ONNX model, runnable with the engine's ops. It is a Module (always in eval mode) whose
+ * `forward(x)` feeds the first graph input and returns the first output; `run` takes and returns every
+ * input and output by name. The initializers are its buffers; `dispose()` frees them.
+ */
+export class OnnxModel extends Module {
+  readonly inputs: OnnxValueInfo[];
+  readonly outputs: OnnxValueInfo[];
+  /** The opset the file declares for the default domain. */
+  readonly opsetVersion: number;
+  readonly producerName: string;
+  /** The file's `metadata_props`. */
+  readonly metadata: Record<string, string>;
+  private readonly graph: GraphProto;
+  private readonly constants = new Map<string, Tensor>();
+
+  /** @internal use importModel */
+  constructor(proto: ModelProto) {
+    super();
+    this.training = false;
+    const graph = proto.graph ?? fail('the model has no graph');
+    this.graph = graph;
+    const opset = (proto.opsetImport ?? []).find((o) => (o.domain ?? '') === '' || o.domain === 'ai.onnx');
+    this.opsetVersion = Number(opset?.version ?? 0);
+    if (this.opsetVersion < 13) fail(`opset ${this.opsetVersion} is older than 13, the oldest supported (help: re-export with opset_version=17)`);
+    this.producerName = proto.producerName ?? '';
+    this.metadata = Object.fromEntries((proto.metadataProps ?? []).map((p) => [p.key, p.value]));
+
+    const unsupported = [...new Set((graph.node ?? []).filter((n) => !SUPPORTED.has(n.opType) || (n.domain ?? '') !== '').map((n) => (n.domain ? `${n.domain}.${n.opType}` : n.opType)))];
+    if (unsupported.length > 0) fail(`unsupported ops: ${unsupported.join(', ')} (supported: ${SUPPORTED_OPS.join(', ')})`);
+
+    try {
+      for (const init of graph.initializer ?? []) {
+        const t = keep(tensorFromProto(init, `initializer '${init.name ?? ''}'`));
+        this.constants.set(init.name ?? '', t);
+        this.registerBuffer(init.name ?? '', t);
+      }
+      for (const node of graph.node ?? []) {
+        if (node.opType !== 'Constant') continue;
+        const t = keep(constantNode(node));
+        this.constants.set(node.output[0]!, t);
+        this.registerBuffer(node.output[0]!, t);
+      }
+    } catch (e) {
+      for (const t of this.constants.values()) t.dispose();
+      throw e;
+    }
+    const info = (v: { name: string; type?: { tensorType?: { elemType?: number; shape?: { dim?: { dimValue?: number; dimParam?: string }[] } } } }): OnnxValueInfo => ({
+      name: v.name,
+      dtype: elemDtype(v.type?.tensorType?.elemType, `value '${v.name}'`),
+      shape: (v.type?.tensorType?.shape?.dim ?? []).map((d) => (d.dimValue !== undefined && d.dimValue !== null ? Number(d.dimValue) : d.dimParam ?? null)),
+    });
+    // graph inputs may list initializers too (IR < 4 style); those are not fed by the caller
+    this.inputs = (graph.input ?? []).filter((v) => !this.constants.has(v.name)).map(info);
+    this.outputs = (graph.output ?? []).map(info);
+    if (this.inputs.length === 0) fail('the graph has no inputs');
+    if (this.outputs.length === 0) fail('the graph has no outputs');
+  }
+
+  /**
+   * Runs the graph on named inputs and returns every graph output by name. Intermediate tensors are
+   * freed; the outputs are new tensors the caller owns.
+   *
+   * @example
+   * ```ts
+   * const { output } = model.run({ input: x });
+   * ```
+   */
+  run(feeds: Record<string, Tensor>): Record<string, Tensor> {
+    for (const v of this.inputs) {
+      const t = feeds[v.name];
+      if (!(t instanceof Tensor)) fail(`run: input '${v.name}' is missing (inputs: ${this.inputs.map((i) => i.name).join(', ')})`);
+      t.assertAlive('run');
+      if (t.ndim !== v.shape.length || v.shape.some((d, i) => typeof d === 'number' && d !== t.shape[i])) {
+        fail(`run: input '${v.name}' has shape ${fmtShape(t.shape)}, the model expects [${v.shape.map((d) => d ?? '?').join(', ')}]`);
+      }
+    }
+    return scope(() => noGrad(() => {
+      const values = new Map<string, Tensor>(this.constants);
+      for (const v of this.inputs) {
+        const t = feeds[v.name]!;
+        values.set(v.name, t.dtype === v.dtype ? t : v.dtype === 'int32' ? t.int() : t.float());
+      }
+      for (const node of this.graph.node ?? []) {
+        if (node.opType === 'Constant') continue;
+        const get: Get = (i) => {
+          const name = node.input[i];
+          if (name === undefined || name === '') return null;
+          return values.get(name) ?? fail(`node '${node.name ?? ''}' (${node.opType}) reads '${name}', which no earlier node or initializer makes (the graph is not in topological order?)`);
+        };
+        values.set(node.output[0]!, runNode(node, get));
+      }
+      const out: Record<string, Tensor> = {};
+      for (const v of this.outputs) {
+        const t = values.get(v.name) ?? fail(`the graph output '${v.name}' is never computed`);
+        // an output that is an input or initializer is copied, so the caller may dispose it freely
+        out[v.name] = t.clone();
+      }
+      return out;
+    }));
+  }
+
+  /** Runs the graph on its first input and returns its first output. */
+  forward(x: Tensor): Tensor {
+    const result = this.run({ [this.inputs[0]!.name]: x });
+    const first = result[this.outputs[0]!.name]!;
+    for (const [k, t] of Object.entries(result)) if (k !== this.outputs[0]!.name) t.dispose();
+    return first;
+  }
+
+  override train(mode = true): this {
+    if (mode) throw new SimdgradError('OnnxModel: imported models are for inference only (help: rebuild the architecture with nn layers and load the weights to train)');
+    return this;
+  }
+
+  override extraRepr(): string {
+    return `inputs=${this.inputs.map((i) => i.name).join(',')}, outputs=${this.outputs.map((o) => o.name).join(',')}, nodes=${this.graph.node?.length ?? 0}, opset=${this.opsetVersion}`;
+  }
+}
+
+/**
+ * Reads ONNX model bytes (a ModelProto) into a model that runs on the engine, for inference. Supports
+ * the ops the export writes plus the ones PyTorch's exporter uses for the same layers (see
+ * `SUPPORTED_OPS`); 2-d Conv/pooling with symmetric pads; float32 and int (→ int32) tensors.
+ *
+ * @example
+ * ```ts
+ * import { importModel } from '@simdgrad/core/onnx';
+ * const model = importModel(bytes);           // e.g. from fs.readFileSync('model.onnx')
+ * const y = model.forward(randn([1, 3, 28, 28]));
+ * ```
+ */
+export function importModel(bytes: Uint8Array | ArrayBuffer): OnnxModel {
+  if (bytes instanceof ArrayBuffer) bytes = new Uint8Array(bytes);
+  if (!(bytes instanceof Uint8Array)) fail(`bytes must be a Uint8Array or ArrayBuffer (got ${bytes === null ? 'null' : typeof bytes})`);
+  let proto: ModelProto;
+  try {
+    proto = decodeModel(bytes);
+  } catch (e) {
+    fail(`the bytes are not an ONNX model (${(e as Error).message})`);
+  }
+  return new OnnxModel(proto);
+}
