@@ -34,3 +34,4 @@ export { collapseDims, contiguousStrides } from './backend/strides.js';
 export * as optim from './optim/index.js';
 export * as explain from './explain/index.js';
 export * as privacy from './privacy/index.js';
+export * as audio from './audio/index.js';

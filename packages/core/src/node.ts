@@ -188,3 +188,4 @@ export async function saveCheckpointFile(path: string, parts: CheckpointParts): 
 export async function loadCheckpointFile(path: string, parts: Omit<CheckpointParts, 'epoch' | 'extra'>): Promise<{ epoch: number; extra: Record<string, unknown> }> {
   return loadCheckpoint(await loadFile(path), parts);
 }
+export * from './fsdd.js';

@@ -153,6 +153,29 @@ export interface KernelExports {
     maximize: number): void;
   /** Σ |x|^normType over n f32s in f64 (for gradient-norm clipping); max |x| when normType is +Infinity. */
   normPartialF32(x: number, n: number, normType: number): number;
+
+  // ---- audio.ts (feature extraction; the mel filterbank and the DCT are matmulF32) ----------------
+  /** Bytes of the plan `rfftF32` needs for nFft (a power of two ≥ 2): 5·nFft/2 four-byte words. */
+  rfftPlanBytes(nFft: number): number;
+  /** Bytes of scratch `rfftF32` needs for nFft (split re/im arrays of nFft/2 f32s). */
+  rfftScratchBytes(nFft: number): number;
+  /** Writes the twiddles and bit-reversal table of a real FFT of nFft points (computed in f64, stored as f32). */
+  rfftPlanF32(plan: number, nFft: number): void;
+  /**
+   * Real FFT (numpy.fft.rfft convention, unnormalised) of `rows` contiguous signals x [rows, nFft]:
+   * out [rows, nFft/2 + 1, 2] holds (re, im) pairs. Radix-2: nFft/2-point complex FFT + split.
+   */
+  rfftF32(out: number, x: number, rows: number, nFft: number, plan: number, scratch: number): void;
+  /**
+   * out[r, f, i] = window[i] · s(r, f·hop − pad + i), x [rows, n], out [rows, nFrames, frameLength];
+   * outside [0, n) s is 0 (padMode 0) or the reflection about the ends (padMode 1, needs pad < n).
+   */
+  frameF32(out: number, x: number, rows: number, n: number, frameLength: number, hop: number, nFrames: number,
+    pad: number, padMode: number, window: number): void;
+  /** out[i] = |z[i]|^power for n interleaved complex values; power 1 (magnitude) or 2 (power). */
+  complexPowerF32(out: number, z: number, n: number, power: number): void;
+  /** Deltas along the last axis of x [rows, T] (torchaudio compute_deltas, replicate edges), half-width N ≥ 1. */
+  deltasF32(out: number, x: number, rows: number, T: number, N: number): void;
 }
 
 /** Unary op codes for `unaryF32` / `unaryGradF32`. p0/p1 are used where noted. */

@@ -112,6 +112,21 @@ export interface Backend {
   adagradStep(p: number, g: number, sum: number, n: number, clr: number, weightDecay: number, eps: number, maximize: boolean): void;
   /** Σ |x|^normType over n f32s in float64 (max |x| when normType is Infinity): gradient-norm clipping. */
   normPartial(x: number, n: number, normType: number): number;
+
+  // audio features (f32, contiguous; no gradients). The mel filterbank and the DCT are matmuls.
+  /**
+   * Framing + windowing: out[r, f, i] = window[i] · s(r, f·hop − pad + i) for x [rows, n] and out
+   * [rows, nFrames, frameLength]; outside [0, n) s is 0 ('constant') or mirrored about the end samples
+   * ('reflect', as torch.stft; the caller keeps pad < n).
+   */
+  frameSignal(out: number, x: number, rows: number, n: number, frameLength: number, hop: number, nFrames: number,
+    pad: number, padMode: 'constant' | 'reflect', window: number): void;
+  /** Real FFT of x [rows, nFft] (nFft a power of two ≥ 2) into out [rows, nFft/2 + 1, 2] (re, im); numpy.fft.rfft's convention. */
+  rfft(out: number, x: number, rows: number, nFft: number): void;
+  /** out[i] = |z[i]|^power for n interleaved complex values z; power 1 or 2. */
+  complexPower(out: number, z: number, n: number, power: 1 | 2): void;
+  /** Deltas along the last axis of x [rows, T], half-width N (torchaudio compute_deltas: replicate edges). */
+  deltas(out: number, x: number, rows: number, T: number, N: number): void;
 }
 
 /**

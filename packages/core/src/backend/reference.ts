@@ -430,6 +430,72 @@ export class ReferenceBackend implements Backend {
     }
     return acc;
   }
+
+  // ---- audio ------------------------------------------------------------------------------------
+  frameSignal(out: number, x: number, rows: number, n: number, frameLength: number, hop: number, nFrames: number,
+    pad: number, padMode: 'constant' | 'reflect', window: number): void {
+    const f = this.f32();
+    for (let r = 0; r < rows; r++) {
+      for (let fr = 0; fr < nFrames; fr++) {
+        for (let i = 0; i < frameLength; i++) {
+          let j = fr * hop - pad + i;
+          if (padMode === 'reflect' && n > 1) {
+            if (j < 0) j = -j;
+            if (j >= n) j = 2 * (n - 1) - j;
+          }
+          const v = j >= 0 && j < n ? f[(x >> 2) + r * n + j]! : 0;
+          f[(out >> 2) + (r * nFrames + fr) * frameLength + i] = v * f[(window >> 2) + i]!;
+        }
+      }
+    }
+  }
+
+  /** The DFT by its definition, X[k] = Σ x[j]·e^(−2πi·jk/n), in float64 (O(n²) per row). */
+  rfft(out: number, x: number, rows: number, nFft: number): void {
+    const f = this.f32();
+    const cos = new Float64Array(nFft), sin = new Float64Array(nFft);
+    for (let j = 0; j < nFft; j++) {
+      cos[j] = Math.cos(2 * Math.PI * j / nFft);
+      sin[j] = Math.sin(2 * Math.PI * j / nFft);
+    }
+    const bins = nFft / 2 + 1;
+    for (let r = 0; r < rows; r++) {
+      for (let k = 0; k < bins; k++) {
+        let re = 0, im = 0;
+        for (let j = 0; j < nFft; j++) {
+          const v = f[(x >> 2) + r * nFft + j]!;
+          const t = (j * k) % nFft; // exact index of the angle 2π·jk/n
+          re += v * cos[t]!;
+          im -= v * sin[t]!;
+        }
+        f[(out >> 2) + 2 * (r * bins + k)] = re;
+        f[(out >> 2) + 2 * (r * bins + k) + 1] = im;
+      }
+    }
+  }
+
+  complexPower(out: number, z: number, n: number, power: 1 | 2): void {
+    const f = this.f32();
+    for (let i = 0; i < n; i++) {
+      const re = f[(z >> 2) + 2 * i]!, im = f[(z >> 2) + 2 * i + 1]!;
+      const p = re * re + im * im;
+      f[(out >> 2) + i] = power === 1 ? Math.sqrt(p) : p;
+    }
+  }
+
+  deltas(out: number, x: number, rows: number, T: number, N: number): void {
+    const f = this.f32();
+    const denom = N * (N + 1) * (2 * N + 1) / 3;
+    for (let r = 0; r < rows; r++) {
+      for (let t = 0; t < T; t++) {
+        let acc = 0;
+        for (let k = 1; k <= N; k++) {
+          acc += k * (f[(x >> 2) + r * T + Math.min(t + k, T - 1)]! - f[(x >> 2) + r * T + Math.max(t - k, 0)]!);
+        }
+        f[(out >> 2) + r * T + t] = acc / denom;
+      }
+    }
+  }
 }
 
 /** Visits every index of `shape` in row-major order with each operand's element offset. */

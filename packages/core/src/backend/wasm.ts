@@ -381,6 +381,38 @@ export class WasmBackend implements Backend {
   normPartial(x: number, n: number, normType: number): number {
     return this.k.normPartialF32(x, n, normType);
   }
+
+  // ---- audio ------------------------------------------------------------------------------------
+  /** rfft plans by nFft, made on first use and kept for the backend's life (a few KiB each). */
+  private readonly rfftPlans = new Map<number, number>();
+
+  frameSignal(out: number, x: number, rows: number, n: number, frameLength: number, hop: number, nFrames: number,
+    pad: number, padMode: 'constant' | 'reflect', window: number): void {
+    this.k.frameF32(out, x, rows, n, frameLength, hop, nFrames, pad, padMode === 'reflect' ? 1 : 0, window);
+  }
+
+  rfft(out: number, x: number, rows: number, nFft: number): void {
+    let plan = this.rfftPlans.get(nFft);
+    if (plan === undefined) {
+      plan = this.heap.alloc(this.k.rfftPlanBytes(nFft));
+      this.k.rfftPlanF32(plan, nFft);
+      this.rfftPlans.set(nFft, plan);
+    }
+    const scratch = this.heap.alloc(this.k.rfftScratchBytes(nFft));
+    try {
+      this.k.rfftF32(out, x, rows, nFft, plan, scratch);
+    } finally {
+      this.heap.free(scratch);
+    }
+  }
+
+  complexPower(out: number, z: number, n: number, power: 1 | 2): void {
+    this.k.complexPowerF32(out, z, n, power);
+  }
+
+  deltas(out: number, x: number, rows: number, T: number, N: number): void {
+    this.k.deltasF32(out, x, rows, T, N);
+  }
 }
 
 function checkDims(ndim: number): void {
