@@ -1,8 +1,9 @@
 /**
  * @simdgrad/kernels — the compute kernels of simdgrad, AssemblyScript compiled to WebAssembly SIMD.
  *
- * The `.wasm` bytes are embedded in this module, so a plain `import` works in Node, browsers, Web
- * Workers and every bundler, with no wasm paths to configure.
+ * The `.wasm` bytes are embedded in the package's JavaScript (one lazily imported module per build), so a
+ * plain `import` works in Node, browsers, Web Workers and every bundler, with no wasm paths to configure;
+ * bundlers that split code ship only the build a runtime loads.
  *
  * @example
  * ```ts
@@ -50,13 +51,20 @@ function variantName(build: KernelBuild, shared: boolean): keyof typeof wasmBase
 }
 
 /** The raw bytes of one build (for workers, tools and size reports). */
-export function kernelBytes(build: KernelBuild, shared = false): Uint8Array<ArrayBuffer> {
-  return decodeBase64(wasmBase64[variantName(build, shared)]);
+export async function kernelBytes(build: KernelBuild, shared = false): Promise<Uint8Array<ArrayBuffer>> {
+  return decodeBase64(await wasmBase64[variantName(build, shared)]());
 }
 
 /** A tiny module with one v128 function: does this runtime run WebAssembly SIMD at all? */
 const SIMD_PROBE = new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 1, 123, 3, 2, 1, 0, 10,
   22, 1, 20, 0, 253, 12, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 11]);
+
+/** A tiny module whose one function uses f32x4.relaxed_madd: does this runtime run relaxed SIMD? */
+const RELAXED_PROBE = new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 1, 123, 3, 2, 1, 0, 10, 61, 1, 59, 0,
+  253, 12, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+  253, 12, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+  253, 12, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+  253, 133, 2, 11]);
 
 let nodeFlagsSet = false;
 
@@ -94,7 +102,7 @@ async function detect(): Promise<{ simd: boolean; relaxedSimd: boolean }> {
   await setNodeFlags();
   const simd = WebAssembly.validate(SIMD_PROBE);
   if (!simd) return { simd, relaxedSimd: false };
-  return { simd, relaxedSimd: WebAssembly.validate(kernelBytes('relaxed')) };
+  return { simd, relaxedSimd: WebAssembly.validate(RELAXED_PROBE) };
 }
 
 /**
@@ -117,7 +125,7 @@ export async function loadKernels(options: LoadOptions): Promise<LoadedKernels> 
   const name = variantName(build, shared);
   let module = moduleCache.get(name);
   if (!module) {
-    module = await WebAssembly.compile(kernelBytes(build, shared));
+    module = await WebAssembly.compile(await kernelBytes(build, shared));
     moduleCache.set(name, module);
   }
   const instance = await WebAssembly.instantiate(module, { env: { memory: options.memory } });
