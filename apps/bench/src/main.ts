@@ -12,15 +12,23 @@
  */
 import { realpathSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
+import { allCommand } from './all.js';
 import type { Command } from './command.js';
 import { gemmCommand } from './gemm.js';
 import { threadsCommand } from './threads.js';
+import { opsCommand } from './ops.js';
+import { startupCommand } from './startup.js';
+import { trainCommand } from './train.js';
 
 export type { Command } from './command.js';
 
 export const commands: Readonly<Record<string, Command>> = {
   gemm: gemmCommand,
   threads: threadsCommand,
+  train: trainCommand,
+  ops: opsCommand,
+  startup: startupCommand,
+  all: allCommand,
 };
 
 function help(): string {
