@@ -1,6 +1,7 @@
 // Bundles the demo into dist/: one HTML file per page, style.css, and in assets/ one ES module per
-// page and per page worker (the engine and its embedded .wasm in shared chunks). The output is a
-// plain static folder. `node build.mjs --watch` rebuilds on change (the dev server uses it).
+// page and per page worker (the engine and its embedded .wasm in shared chunks) plus the files of
+// src/assets/ (model weights; not its README). The output is a plain static folder.
+// `node build.mjs --watch` rebuilds on change (the dev server uses it).
 import { context } from 'esbuild';
 import { copyFileSync, existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -27,6 +28,13 @@ function copyStatic() {
     if (f.endsWith('.html')) copyFileSync(join(src, 'pages', f), join(dist, f));
   }
   copyFileSync(join(src, 'style.css'), join(dist, 'style.css'));
+  const assets = join(src, 'assets');
+  if (existsSync(assets)) {
+    mkdirSync(join(dist, 'assets'), { recursive: true });
+    for (const f of readdirSync(assets)) {
+      if (f !== 'README.md') copyFileSync(join(assets, f), join(dist, 'assets', f));
+    }
+  }
 }
 
 /** Builds dist/ once, or keeps rebuilding it when `watch` is true (returns the esbuild context). */

@@ -1,10 +1,11 @@
 // The demo in a real browser: Debian's Chromium driven by playwright-core. Builds dist/ when it is
 // missing or older than src/, serves it with COOP/COEP on a free port, and checks each page as the
 // issue asks. Screenshots go to apps/demo/test-output/ (not committed) for a person to look at.
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { audio, init } from '@simdgrad/core';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildDemo, dist } from '../build.mjs';
@@ -15,6 +16,7 @@ const FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', 
   '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 const here = dirname(fileURLToPath(import.meta.url));
 const shots = join(here, '..', 'test-output');
+const fsdd = join(here, '..', '..', '..', 'data', 'fsdd');
 
 let server: { url: string; close(): Promise<void> };
 let browser: BrowserContext;
@@ -41,9 +43,21 @@ beforeAll(async () => {
   mkdirSync(shots, { recursive: true });
   server = await startServer({ root: dist });
   profile = mkdtempSync(join(tmpdir(), 'simdgrad-demo-chromium-'));
+  // The microphone is a fake device playing a WAV file (looped): an FSDD test-split take ("seven",
+  // never trained on) at 48 kHz, with 0.5 s of silence before it and 1 s after, so a take recorded
+  // as soon as the device opens holds the whole word.
+  await init();
+  const take = audio.readWav(readFileSync(join(fsdd, '7_jackson_0.wav')));
+  const speech = audio.resample(take.samples, take.sampleRate, 48000);
+  const wave = new Float32Array(24000 + speech.length + 48000);
+  wave.set(speech, 24000);
+  const microphone = join(profile, 'microphone-7.wav');
+  writeFileSync(microphone, audio.writeWav(wave, 48000));
   browser = await chromium.launchPersistentContext(profile, {
-    executablePath: CHROMIUM, headless: true, args: FLAGS, viewport: { width: 1280, height: 900 },
+    executablePath: CHROMIUM, headless: true, viewport: { width: 1280, height: 900 },
+    args: [...FLAGS, '--use-fake-ui-for-media-stream', '--use-fake-device-for-media-stream', `--use-file-for-fake-audio-capture=${microphone}`],
   });
+  await browser.grantPermissions(['microphone'], { origin: server.url.replace(/\/$/, '') });
 });
 
 afterAll(async () => {
@@ -85,12 +99,23 @@ async function stroke(page: Page, points: [number, number][]): Promise<void> {
   await page.mouse.up();
 }
 
+/** How many distinct colours a canvas holds (1 for a blank or flat one). */
+async function canvasColours(page: Page, selector: string): Promise<number> {
+  return page.$eval(selector, (c) => {
+    const canvas = c as HTMLCanvasElement;
+    const { data } = canvas.getContext('2d')!.getImageData(0, 0, canvas.width, canvas.height);
+    const seen = new Set<number>();
+    for (let i = 0; i < data.length; i += 4) if (data[i + 3]! > 0) seen.add((data[i]! << 16) | (data[i + 1]! << 8) | data[i + 2]!);
+    return seen.size;
+  });
+}
+
 describe('demo site in Chromium', () => {
   it('home page loads and reports the engine', async () => {
     const { page, errors } = await open('index.html');
     await engineReady(page);
     expect(await page.getAttribute('#engine', 'data-simd')).toBe('on');
-    expect(await page.locator('nav a').count()).toBe(5);
+    expect(await page.locator('nav a').count()).toBe(6);
     await finish(page, errors, 'home');
   });
 
@@ -141,9 +166,37 @@ describe('demo site in Chromium', () => {
       await page.waitForSelector(`#prediction[data-class]`, { state: 'attached', timeout: 5_000 });
       await page.waitForTimeout(200); // the pen-up prediction is the last one
       expect(await page.getAttribute('#prediction', 'data-class')).toBe(digit);
+      // the saliency map of the drawing, for the predicted class, is drawn: cells in many colours
+      await page.waitForSelector(`#saliency[data-drawn="true"][data-target="${digit}"]`, { state: 'attached', timeout: 5_000 });
+      expect(Number(await page.getAttribute('#saliency', 'data-max'))).toBeGreaterThan(0);
+      expect(await canvasColours(page, '#saliency')).toBeGreaterThan(8);
       await page.screenshot({ path: join(shots, `digits-drawn-${digit}.png`), fullPage: true });
     }
+    // integrated gradients: signed contributions, only where there is ink
+    await page.selectOption('#explain', 'integrated-gradients');
+    await page.waitForSelector('#saliency[data-method="integrated-gradients"]', { state: 'attached', timeout: 5_000 });
+    expect(await canvasColours(page, '#saliency')).toBeGreaterThan(3);
+    await page.screenshot({ path: join(shots, 'digits-integrated-gradients.png'), fullPage: true });
     await finish(page, errors, 'digits');
+  });
+
+  it('spoken digits: recognises a "seven" from the (fake) microphone, and an uploaded WAV', async () => {
+    const { page, errors } = await open('spoken.html');
+    await engineReady(page);
+    await page.waitForSelector('#status[data-ready="true"]', { state: 'attached', timeout: 15_000 });
+    await page.click('#record');
+    await page.waitForSelector('#prediction[data-source="microphone"]', { state: 'attached', timeout: 15_000 });
+    expect(await page.getAttribute('#prediction', 'data-class')).toBe('7');
+    expect(await page.getAttribute('#spectrogram', 'data-drawn')).toBe('true');
+    expect(await canvasColours(page, '#spectrogram')).toBeGreaterThan(50);
+    await page.screenshot({ path: join(shots, 'spoken-microphone.png'), fullPage: true });
+
+    // the upload fallback: an 8 kHz FSDD test-split take of "three"
+    await page.setInputFiles('#file', join(fsdd, '3_theo_2.wav'));
+    await page.waitForSelector('#prediction[data-source="file"]', { state: 'attached', timeout: 15_000 });
+    expect(await page.getAttribute('#prediction', 'data-class')).toBe('3');
+    expect(await page.textContent('#licence')).toContain('CC BY-SA 4.0');
+    await finish(page, errors, 'spoken');
   });
 
   it('benchmark: reports SIMD on and measures GFLOPS', async () => {

@@ -1,14 +1,19 @@
 // The demo's engine code and drawing maths, in Node: the same trainers the page workers run, and the
 // pure helpers behind the charts and the digit pad. (The pages themselves: browser.test.ts.)
-import { init } from '@simdgrad/core';
+import { readFileSync } from 'node:fs';
+import { audio, init } from '@simdgrad/core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { divergingColor, extent, formatTick, linearScale, logTicks, niceTicks } from '../src/shared/scale.js';
+import { divergingColor, extent, formatTick, linearScale, logTicks, niceTicks, sequentialColor } from '../src/shared/scale.js';
 import { toUciPixels } from '../src/pages/digits/downsample.js';
 import { DigitsTrainer } from '../src/pages/digits/train.js';
 import { DATASETS, makeDataset, splitPoints } from '../src/pages/playground/datasets.js';
 import { PlaygroundTrainer } from '../src/pages/playground/train.js';
 import { makeLineData, RegressionTrainer } from '../src/pages/regression/train.js';
 import { timeMatmul } from '../src/pages/benchmark/bench.js';
+import { SpokenDigitRecogniser } from '../src/pages/spoken/recognise.js';
+
+const asset = (name: string) => readFileSync(new URL(`../src/assets/${name}`, import.meta.url));
+const fsddFile = (name: string) => readFileSync(new URL(`../../../data/fsdd/${name}`, import.meta.url));
 
 beforeAll(async () => {
   await init();
@@ -42,6 +47,14 @@ describe('chart maths', () => {
     expect(b1).toBeGreaterThan(r1);
     expect(Math.max(...mid) - Math.min(...mid)).toBeLessThan(5);
     expect(divergingColor(NaN)).toEqual(mid);
+  });
+  it('colours magnitudes dark to bright, clamped', () => {
+    const lum = (c: number[]) => c[0]! + c[1]! + c[2]!;
+    const ramp = [0, 0.25, 0.5, 0.75, 1].map((t) => lum(sequentialColor(t)));
+    for (let i = 1; i < ramp.length; i++) expect(ramp[i]).toBeGreaterThan(ramp[i - 1]!);
+    expect(sequentialColor(-1)).toEqual(sequentialColor(0));
+    expect(sequentialColor(2)).toEqual(sequentialColor(1));
+    expect(sequentialColor(NaN)).toEqual(sequentialColor(0));
   });
 });
 
@@ -128,10 +141,55 @@ describe('the trainers the page workers run', () => {
     expect(probs.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 4);
   });
 
+  it.each(['mlp', 'cnn'] as const)('digits %s explains a prediction: saliency and integrated gradients over the 8×8 input', (model) => {
+    const t = new DigitsTrainer({ model, lr: 3e-3, batchSize: 32 });
+    t.epoch();
+    t.epoch();
+    const { pixels, label } = t.testSample(3);
+    const sal = t.explain(pixels, label, 'saliency');
+    const ig = t.explain(pixels, label, 'integrated-gradients');
+    t.dispose();
+    expect([sal.map.length, ig.map.length]).toEqual([64, 64]);
+    expect(Array.from(sal.map).every((v) => Number.isFinite(v) && v >= 0)).toBe(true);
+    expect(Math.max(...sal.map)).toBeGreaterThan(0);
+    // integrated gradients from a blank image: nothing where there is no ink, and (nearly) complete
+    pixels.forEach((v, i) => { if (v === 0) expect(Math.abs(ig.map[i]!)).toBe(0); });
+    expect(Math.max(...Array.from(ig.map, Math.abs))).toBeGreaterThan(0);
+    expect(ig.relativeError).toBeLessThan(0.1);
+  });
+
   it('benchmark times a matmul', () => {
     const r = timeMatmul(64, 0.01);
     expect(r.n).toBe(64);
     expect(r.reps).toBeGreaterThan(0);
     expect(r.gflops).toBeGreaterThan(0);
+  });
+});
+
+describe('the spoken-digits recogniser (the page worker\'s pipeline, with the shipped weights)', () => {
+  let r: SpokenDigitRecogniser;
+  beforeAll(() => { r = SpokenDigitRecogniser.fromSafetensors(asset('spoken-digits.safetensors')); });
+
+  it('ships weights under 300 KB and loads them into audio.spokenDigitModel()', () => {
+    expect(asset('spoken-digits.safetensors').length).toBeLessThan(300 * 1024);
+    expect(r.parameterCount).toBeGreaterThan(40_000);
+  });
+
+  it('recognises FSDD test takes from their WAV files, and a 48 kHz take padded with silence', () => {
+    const out = r.classifyWav(fsddFile('7_jackson_0.wav'));
+    expect(out.digit).toBe(7);
+    expect([out.bands, out.frames, out.logMel.length, out.wave.length]).toEqual([40, 64, 40 * 64, 8192]);
+    expect(out.probs.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 4);
+    // what the microphone test feeds: resampled to 48 kHz, with silence around it
+    const { samples, sampleRate } = audio.readWav(fsddFile('7_jackson_0.wav'));
+    const up = audio.resample(samples, sampleRate, 48000);
+    const padded = new Float32Array(up.length + 48000 * 1.5);
+    padded.set(up, 24000);
+    expect(r.classify(padded, 48000).digit).toBe(7);
+    expect(r.classifyWav(fsddFile('3_theo_2.wav')).digit).toBe(3);
+  });
+
+  it('says what is wrong with a file that is not a WAV', () => {
+    expect(() => r.classifyWav(new TextEncoder().encode('not a wav file at all'))).toThrow(/readWav/);
   });
 });

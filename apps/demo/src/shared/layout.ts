@@ -6,6 +6,7 @@ const PAGES: [file: string, title: string][] = [
   ['regression.html', 'Linear regression'],
   ['playground.html', 'Playground'],
   ['digits.html', 'Digits'],
+  ['spoken.html', 'Spoken digits'],
   ['benchmark.html', 'Benchmark'],
 ];
 

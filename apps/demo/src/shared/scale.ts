@@ -82,3 +82,19 @@ export function logTicks(lo: number, hi: number): number[] {
   }
   return out.length >= 2 ? out : niceTicks(lo, hi, 3);
 }
+
+/** Colour stops of the sequential map (dark purple → orange → pale yellow, magma-like). */
+const SEQUENTIAL: [number, number, number][] = [
+  [0, 0, 4], [40, 11, 84], [101, 21, 110], [159, 42, 99], [212, 72, 66], [245, 125, 21], [250, 193, 39], [252, 255, 164],
+];
+
+/**
+ * A sequential colour map for magnitudes (spectrograms, saliency): t in [0, 1] → RGB, dark at 0,
+ * bright at 1; non-finite values count as 0, values outside [0, 1] are clamped.
+ */
+export function sequentialColor(t: number): [number, number, number] {
+  const x = Math.min(1, Math.max(0, Number.isFinite(t) ? t : 0)) * (SEQUENTIAL.length - 1);
+  const i = Math.min(Math.floor(x), SEQUENTIAL.length - 2), f = x - i;
+  const a = SEQUENTIAL[i]!, b = SEQUENTIAL[i + 1]!;
+  return [0, 1, 2].map((k) => Math.round(a[k]! + (b[k]! - a[k]!) * f)) as [number, number, number];
+}

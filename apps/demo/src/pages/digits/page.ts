@@ -2,10 +2,11 @@
 import { Plot } from '../../shared/chart.js';
 import { byId, mountNav, showEngineStatus, showError } from '../../shared/layout.js';
 import { WorkerClient } from '../../shared/worker-client.js';
+import { divergingColor, sequentialColor } from '../../shared/scale.js';
 import { DrawPad } from './draw-pad.js';
 import { toUciPixels } from './downsample.js';
 import type { DigitsIn, DigitsOut } from './messages.js';
-import type { DigitsModel } from './train.js';
+import type { Attribution, DigitsModel, ExplainMethod } from './train.js';
 
 mountNav('digits.html');
 const el = {
@@ -22,6 +23,9 @@ const el = {
   pixels: byId<HTMLCanvasElement>('pixels'),
   probs: byId('probs'),
   prediction: byId('prediction'),
+  explain: byId<HTMLSelectElement>('explain'),
+  saliency: byId<HTMLCanvasElement>('saliency'),
+  explainNote: byId('explain-note'),
 };
 
 const curve = new Plot(byId<HTMLCanvasElement>('curve'), { xLabel: 'epoch', yLabel: 'cross-entropy', logY: true });
@@ -79,11 +83,51 @@ function showProbs(probs: Float32Array | null): void {
   el.prediction.dataset['probability'] = String(probs[best]);
 }
 
+/**
+ * The attribution map as a heat map over the 8×8 input: saliency (magnitudes) in the sequential
+ * map, integrated gradients (signed) blue where a pixel adds to the class's score and orange where it
+ * takes away; each inked cell is outlined in proportion to its ink.
+ */
+function showAttribution(a: Attribution | null, pixels: Float32Array | null): void {
+  const c = el.saliency, g = c.getContext('2d')!;
+  const cell = c.width / 8;
+  g.fillStyle = '#e8eaeb';
+  g.fillRect(0, 0, c.width, c.height);
+  if (!a || !pixels) {
+    delete c.dataset['drawn'];
+    return;
+  }
+  let maxAbs = 0;
+  for (const v of a.map) maxAbs = Math.max(maxAbs, Math.abs(v));
+  const signed = a.method === 'integrated-gradients';
+  for (let i = 0; i < 64; i++) {
+    const v = maxAbs > 0 ? a.map[i]! / maxAbs : 0;
+    const [r, gr, b] = signed ? divergingColor(0.5 + 0.5 * v) : sequentialColor(v);
+    g.fillStyle = `rgb(${r},${gr},${b})`;
+    g.fillRect((i % 8) * cell, Math.floor(i / 8) * cell, cell, cell);
+  }
+  g.lineWidth = 1.5;
+  for (let i = 0; i < 64; i++) {
+    if (pixels[i]! <= 0) continue;
+    // white over the dark sequential map, dark over the light diverging one
+    g.strokeStyle = `rgba(${signed ? '29,35,41' : '255,255,255'},${(0.25 + 0.75 * pixels[i]! / 16).toFixed(3)})`;
+    g.strokeRect((i % 8) * cell + 3, Math.floor(i / 8) * cell + 3, cell - 6, cell - 6);
+  }
+  Object.assign(c.dataset, { drawn: 'true', method: a.method, target: String(a.target), max: String(maxAbs) });
+  el.explainNote.textContent = signed
+    ? `Integrated gradients for class ${a.target}: blue pixels add to its score, orange ones take away ` +
+      `(completeness error ${(100 * (a.relativeError ?? 0)).toFixed(2)}%: the attributions sum to the score's change from a blank image).`
+    : `Saliency for class ${a.target}: bright cells are where a small change of ink would change its score most (outlined: your ink).`;
+}
+
 function predict(pixels: Float32Array): void {
   lastPixels = pixels;
   showPixels(pixels);
-  if (trained) worker.send({ type: 'predict', pixels: pixels.slice(), id: ++predictId });
-  else showProbs(null);
+  if (trained) worker.send({ type: 'predict', pixels: pixels.slice(), id: ++predictId, explain: el.explain.value as ExplainMethod });
+  else {
+    showProbs(null);
+    showAttribution(null, null);
+  }
 }
 
 let lastLive = 0;
@@ -129,7 +173,11 @@ worker
     el.train.disabled = false;
     el.stop.disabled = true;
   })
-  .on('prediction', (m) => { if (m.id === predictId) showProbs(m.probs); })
+  .on('prediction', (m) => {
+    if (m.id !== predictId) return;
+    showProbs(m.probs);
+    showAttribution(m.attribution, lastPixels);
+  })
   .on('sample', (m) => {
     pad.clear();
     predict(m.pixels);
@@ -157,7 +205,10 @@ el.clear.addEventListener('click', () => {
   lastPixels = null;
   showPixels(new Float32Array(64));
   showProbs(null);
+  showAttribution(null, null);
 });
+el.explain.addEventListener('change', () => { if (lastPixels) predict(lastPixels); });
 el.sample.addEventListener('click', () => worker.send({ type: 'sample', index: sampleIndex++ }));
 showPixels(new Float32Array(64));
 showProbs(null);
+showAttribution(null, null);

@@ -1,6 +1,6 @@
 // Trains an MLP or a small CNN on the bundled UCI digits (1,797 8×8 images), and classifies new
 // 8×8 drawings. The same code runs in the page's worker and in the Node tests.
-import { data, manualSeed, nn, noGrad, optim, scope, tensor, Generator, type Tensor } from '@simdgrad/core';
+import { data, explain, manualSeed, nn, noGrad, optim, scope, tensor, Generator, type Tensor } from '@simdgrad/core';
 import { digits } from '@simdgrad/core/datasets';
 
 export type DigitsModel = 'mlp' | 'cnn';
@@ -10,6 +10,19 @@ export interface DigitsConfig {
   lr: number;
   batchSize: number;
   seed?: number;
+}
+
+/** How the digits page explains a prediction. */
+export type ExplainMethod = 'saliency' | 'integrated-gradients';
+
+/** An attribution map over the 8×8 input, for one class. */
+export interface Attribution {
+  method: ExplainMethod;
+  target: number;
+  /** 64 row-major values: |∂logit/∂pixel| for saliency; signed contributions for integrated gradients. */
+  map: Float32Array;
+  /** Integrated gradients only: the completeness gap |Σ attributions − (F(x) − F(0))| / |F(x) − F(0)|. */
+  relativeError?: number;
 }
 
 export interface DigitsStats {
@@ -120,6 +133,22 @@ export class DigitsTrainer {
       const x = tensor(Float32Array.from(pixels, (v) => v / 16), { shape: [1, 64] });
       return this.model.forward(this.input(x)).softmax(1).toFloat32Array();
     }));
+  }
+
+  /**
+   * Which input pixels the `target` class's logit depends on: the saliency map (|gradient|, Simonyan
+   * et al.) or integrated gradients from a blank image (Sundararajan et al.; 32 Gauss–Legendre
+   * points), with respect to the model's input (the features scaled to [0, 1]).
+   */
+  explain(pixels: ArrayLike<number>, target: number, method: ExplainMethod = 'saliency'): Attribution {
+    return scope(() => {
+      const x = this.input(tensor(Float32Array.from(pixels, (v) => v / 16), { shape: [1, 64] }));
+      if (method === 'integrated-gradients') {
+        const r = explain.integratedGradients(this.model, x, target, { steps: 32 });
+        return { method, target, map: r.attributions.toFloat32Array(), relativeError: r.relativeError };
+      }
+      return { method, target, map: explain.saliency(this.model, x, target).toFloat32Array() };
+    });
   }
 
   /** A test image (64 features 0..16) and its label, to try the model on. */

@@ -25,7 +25,14 @@ serveWorker<DigitsIn, DigitsOut>({
   message(msg, post) {
     if (msg.type === 'predict') {
       const probs = trainer && ready ? trainer.predict(msg.pixels) : null;
-      post({ type: 'prediction', id: msg.id, probs }, probs ? [probs.buffer] : []);
+      let attribution = null;
+      if (trainer && probs && msg.pixels.some((v) => v > 0)) {
+        // explain the predicted class
+        let best = 0;
+        for (let k = 1; k < probs.length; k++) if (probs[k]! > probs[best]!) best = k;
+        attribution = trainer.explain(msg.pixels, best, msg.explain);
+      }
+      post({ type: 'prediction', id: msg.id, probs, attribution }, [...(probs ? [probs.buffer] : []), ...(attribution ? [attribution.map.buffer] : [])]);
     } else if (msg.type === 'sample' && trainer) {
       post({ type: 'sample', ...trainer.testSample(msg.index) });
     }
