@@ -1,11 +1,12 @@
 // The commands besides train: eval, predict, export, lr-find, bench, datasets.
-import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
-import { data, Generator, io, nn, noGrad, optim, randn, scope, tensor, type Tensor } from '@simdgrad/core';
+import { audio, data, explain, Generator, io, manualSeed, nn, noGrad, optim, randn, scope, SimdgradError, tensor, zeros, type Tensor } from '@simdgrad/core';
+import { DEFAULT_OPSET, exportModel } from '@simdgrad/core/onnx';
 import * as bundled from '@simdgrad/core/datasets';
-import { fashionMnist, saveFile } from '@simdgrad/core/node';
+import { fashionMnist, fsddDirs, saveFile } from '@simdgrad/core/node';
 import {
-  applyStandardize, BUILTIN, checkLabels, FASHION_CACHE, fashionLocations, readCsv, readIdxPair, split, type Samples,
+  applyStandardize, BUILTIN, checkLabels, FASHION_CACHE, fashionLocations, readCsv, readFsdd, readIdxPair, split, spokenDigitSamples, type Samples,
 } from './datasets.js';
 import { CliError, EXIT } from './errors.js';
 import { loadModel, modelMetadata, type ModelInfo } from './model-file.js';
@@ -31,6 +32,14 @@ function toModelInput(x: Tensor, info: ModelInfo, command: string, source: strin
 
 /** Evaluation data named on the command line: a built-in set, a CSV file or an IDX pair prefix. */
 async function evalData(spec: string, info: ModelInfo, labelColumn: string | number | undefined, limit?: number): Promise<Samples & { about: string }> {
+  if (info.audio !== null) {
+    // audio models: FSDD's test split, or a folder of {digit}_{speaker}_{take}.wav files (the digit is the label)
+    const isDir = existsSync(spec) && statSync(spec).isDirectory();
+    if (spec !== 'fsdd' && !isDir) throw new CliError(`eval: ${info.name} is an audio model: give a folder of {digit}_{name}_{n}.wav files or fsdd (its test split), not ${spec}`);
+    const { recordings, dir } = await readFsdd(isDir ? 'all' : 'test', isDir ? spec : undefined);
+    const recs = recordings.slice(0, limit);
+    return { ...spokenDigitSamples(recs, dir), about: `${isDir ? spec : `fsdd test split (${dir})`}: ${recs.length} recordings` };
+  }
   if (BUILTIN[spec] !== undefined && !(existsSync(spec) && statSync(spec).isFile())) {
     if (spec === 'fashion-mnist') {
       const t = await fashionMnist({ split: 'test', limit }).catch((e: Error) => { throw new CliError(e.message.replace(/^fashionMnist: /, 'fashion-mnist: ')); });
@@ -83,13 +92,18 @@ export async function evalCommand(modelPath: string, dataSpec: string, o: { labe
 }
 
 /** Inputs for predict: PNG images, a CSV file, or a literal CSV row ("5.1,3.5,1.4,0.2"). */
-function predictInputs(inputs: string[], info: ModelInfo): { x: Tensor; names: string[] } {
+function predictInputs(inputs: string[], info: ModelInfo, command = 'predict'): { x: Tensor; names: string[] } {
   const rows: number[][] = [];
   const names: string[] = [];
   const want = prod(info.inputShape);
   for (const input of inputs) {
     if (existsSync(input) && statSync(input).isFile()) {
       const bytes = readFileSync(input);
+      if (isWav(bytes) || info.audio !== null) {
+        rows.push(Array.from(wavFeatures(bytes, input, info, command)));
+        names.push(input);
+        continue;
+      }
       if (isPng(bytes)) {
         if (info.image === null) throw new CliError(`predict: ${input} is an image but the model takes ${want} features, not images`);
         if (info.image.channels !== 1) throw new CliError(`predict: the model takes ${info.image.channels}-channel images; only grayscale is supported`);
@@ -142,10 +156,30 @@ function predictInputs(inputs: string[], info: ModelInfo): { x: Tensor; names: s
       names.push(input.length <= 40 ? input : `${input.slice(0, 30)}…`);
       continue;
     }
-    throw new CliError(`predict: no such file (${input}) (help: a CSV file, a PNG image, or a quoted row like "5.1,3.5,1.4,0.2")`);
+    throw new CliError(`${command}: no such file (${input}) (help: ${info.audio !== null ? 'a .wav file' : 'a CSV file, a PNG image, or a quoted row like "5.1,3.5,1.4,0.2"'})`);
   }
-  if (rows.length === 0) throw new CliError('predict: no input rows');
+  if (rows.length === 0) throw new CliError(`${command}: no input rows`);
   return { x: tensor(Float32Array.from(rows.flat()), { shape: [rows.length, want] }), names };
+}
+
+const isWav = (b: Uint8Array) => b.length >= 12 && String.fromCharCode(...b.subarray(0, 4)) === 'RIFF' && String.fromCharCode(...b.subarray(8, 12)) === 'WAVE';
+
+/** A WAV file → the audio model's features (flattened), as in training. */
+function wavFeatures(bytes: Uint8Array, path: string, info: ModelInfo, command: string): Float32Array {
+  if (info.audio === null) throw new CliError(`${command}: ${path} is a WAV file but ${info.name} takes ${info.image ? 'images' : `${prod(info.inputShape)} features`}, not audio`);
+  if (!isWav(bytes)) throw new CliError(`${command}: ${path} is not a WAV file (RIFF/WAVE) and ${info.name} is an audio model (help: give a .wav recording)`);
+  if (info.audio.features !== 'spoken-digits') throw new CliError(`${command}: ${path}: unknown audio features "${info.audio.features}" in the model file`);
+  let wav: audio.WavData;
+  try {
+    wav = audio.readWav(bytes);
+  } catch (e) {
+    throw new CliError(`${command}: ${path}: ${(e as Error).message.replace(/^readWav: /, '')}`);
+  }
+  if (wav.samples.length === 0) throw new CliError(`${command}: ${path}: the WAV file has no samples`);
+  const x = audio.spokenDigitFeatures([audio.prepareSpokenDigit(wav.samples, wav.sampleRate)]);
+  const v = x.toFloat32Array();
+  x.dispose();
+  return v;
 }
 
 export function predictCommand(modelPath: string, inputs: string[], o: { top?: number }, out: Output): number {
@@ -177,7 +211,26 @@ export function predictCommand(modelPath: string, inputs: string[], o: { top?: n
 export async function exportCommand(modelPath: string, o: { format: string; out?: string }, out: Output, producer: string): Promise<number> {
   const format = o.format.toLowerCase();
   if (format === 'onnx') {
-    throw new CliError('export: ONNX is not supported yet (help: export --format safetensors, then in PyTorch load it with safetensors.torch.load_file into the same nn.Sequential and call torch.onnx.export)');
+    if (o.out === undefined) throw new CliError('export: --out FILE is required', EXIT.usage);
+    const { model, info } = loadModel(modelPath);
+    const sample = zeros([1, ...info.inputShape]);
+    let bytes: Uint8Array;
+    try {
+      bytes = exportModel(model, sample, { metadata: modelMetadata(info, producer), graphName: info.name });
+    } catch (e) {
+      if (e instanceof SimdgradError) throw new CliError(`export: ${e.message.replace(/^exportModel: /, '')}`);
+      throw e;
+    } finally {
+      sample.dispose();
+    }
+    const target = resolve(o.out);
+    await saveFile(target, bytes);
+    const outputs = info.task === 'classification' ? info.classNames!.length : 1;
+    const pre = info.audio !== null ? 'log-mel features of the WAV (as in training)' : [info.preprocessing.scale !== undefined ? `pixels × ${Number.isInteger(1 / info.preprocessing.scale) ? `1/${1 / info.preprocessing.scale}` : info.preprocessing.scale}` : '', info.preprocessing.mean ? 'standardised with the mean/std in the metadata' : ''].filter(Boolean).join(', ');
+    out.json({ format, path: target, bytes: bytes.length, opset: DEFAULT_OPSET, input: { name: 'input', shape: ['batch', ...info.inputShape] }, output: { name: 'output', shape: ['batch', outputs] } });
+    out.log(`wrote ${show(target)} (ONNX opset ${DEFAULT_OPSET}, ${bytes.length} bytes): input "input" [batch, ${info.inputShape.join(', ')}] → output "output" [batch, ${outputs}]${info.task === 'classification' ? ' (logits)' : ''}`);
+    if (pre !== '') out.log(`inputs are as the model saw them in training: ${pre}; the model file's metadata is in the ONNX metadata_props`);
+    return 0;
   }
   if (format !== 'safetensors') throw new CliError(`export: unknown --format "${o.format}" (formats: safetensors, onnx)`, EXIT.usage);
   if (o.out === undefined) throw new CliError('export: --out FILE is required', EXIT.usage);
@@ -287,11 +340,15 @@ export async function benchCommand(o: { sizes?: string; quick?: boolean }, out: 
 export async function datasetsCommand(out: Output): Promise<number> {
   const fm = fashionLocations();
   const list = [
-    ...Object.entries(BUILTIN).filter(([n]) => n !== 'fashion-mnist').map(([name, b]) => ({ name, task: b.task, available: true, location: 'bundled', about: b.about })),
+    ...Object.entries(BUILTIN).filter(([n]) => n !== 'fashion-mnist' && n !== 'fsdd').map(([name, b]) => ({ name, task: b.task, available: true, location: 'bundled', about: b.about })),
     {
       name: 'fashion-mnist', task: 'classification', available: fm.train !== null || fm.test !== null,
       location: fm.train ?? fm.test ?? null, train: fm.train, test: fm.test, about: BUILTIN['fashion-mnist']!.about,
     },
+    (() => {
+      const dir = fsddDirs().find((d) => existsSync(d) && readdirSync(d).some((f) => /^\d_[A-Za-z]+_\d+\.wav$/.test(f))) ?? null;
+      return { name: 'fsdd', task: 'classification', available: dir !== null, location: dir, about: BUILTIN.fsdd!.about };
+    })(),
   ];
   out.json({ datasets: list, searched: fm.searched, cache: FASHION_CACHE });
   for (const d of list) out.log(`${d.name.padEnd(15)}${d.task.padEnd(16)}${d.location ?? 'not found'}  — ${d.about}`);
@@ -337,5 +394,92 @@ export async function fetchCommand(name: string, out: Output): Promise<number> {
   }
   out.json({ name, dir: FASHION_CACHE, files: FASHION_FILES });
   out.log(`fashion-mnist is in ${FASHION_CACHE}`);
+  return 0;
+}
+
+export const EXPLAIN_METHODS = ['saliency', 'ig', 'smoothgrad', 'gradcam'] as const;
+
+/** Values rescaled to [0, 1] (for drawing a standardised input under a map). */
+function unit(v: Float32Array): Float32Array {
+  let lo = Infinity, hi = -Infinity;
+  for (const x of v) { lo = Math.min(lo, x); hi = Math.max(hi, x); }
+  return v.map((x) => (hi > lo ? (x - lo) / (hi - lo) : 0));
+}
+
+/** `simdgrad explain`: an attribution map of one input as a PNG heat map. */
+export async function explainCommand(
+  modelPath: string, input: string,
+  o: { method: string; out?: string; target?: number; steps?: number },
+  out: Output,
+): Promise<number> {
+  const method = o.method.toLowerCase();
+  if (!(EXPLAIN_METHODS as readonly string[]).includes(method)) throw new CliError(`explain: unknown --method "${o.method}" (methods: ${EXPLAIN_METHODS.join(', ')})`, EXIT.usage);
+  if (o.out === undefined) throw new CliError('explain: --out FILE.png is required', EXIT.usage);
+  const { model, info } = loadModel(modelPath);
+  const { x: raw, names } = predictInputs([input], info, 'explain');
+  if (raw.shape[0]! > 1) out.note(`explain: ${input} has ${raw.shape[0]} rows; explaining the first (${names[0]})`);
+  const row = noGrad(() => scope(() => raw.narrow(0, 0, 1).contiguous()));
+  const x = applyStandardize(row, info.preprocessing).reshape([1, ...info.inputShape]);
+  const classification = info.task === 'classification';
+  const classes = classification ? info.classNames!.length : 1;
+  const probs = noGrad(() => scope(() => {
+    const y = model.forward(x);
+    return classification ? y.softmax(1).toFloat32Array() : y.toFloat32Array();
+  }));
+  const predicted = classification ? probs.indexOf(Math.max(...probs)) : 0;
+  const target = o.target ?? predicted;
+  if (target >= classes) throw new CliError(`explain: --target ${target} is out of range (the model has ${classes} output${classes > 1 ? 's' : ''}: 0…${classes - 1})`, EXIT.usage);
+
+  // the map's grid: the image (or spectrogram), a square of features (8×8 digits), else one row
+  const f = prod(info.inputShape);
+  const [h, w] = info.inputShape.length === 3 ? [info.inputShape[1]!, info.inputShape[2]!]
+    : f >= 16 && Number.isInteger(Math.sqrt(f)) ? [Math.sqrt(f), Math.sqrt(f)] : [1, f];
+  let values: Float32Array;
+  let completeness: { sum: number; outputDifference: number; delta: number; relativeError: number } | null = null;
+  manualSeed(0); // SmoothGrad's noise
+  try {
+    if (method === 'gradcam') {
+      const convs = info.architecture.flatMap((l, i) => (l.type === 'conv2d' ? [i] : []));
+      if (convs.length === 0) throw new CliError(`explain: --method gradcam needs a conv net, and ${info.name} has no conv2d layer (help: --method saliency, ig or smoothgrad)`, EXIT.usage);
+      const cam = explain.gradCam(model, model[convs[convs.length - 1]!]!, x, target);
+      values = cam.toFloat32Array();
+      cam.dispose();
+    } else if (method === 'ig') {
+      const r = explain.integratedGradients(model, x, target, { steps: o.steps ?? 50 });
+      values = r.attributions.toFloat32Array();
+      r.attributions.dispose();
+      const sum = values.reduce((a, b) => a + b, 0);
+      completeness = { sum, outputDifference: r.outputDifference[0]!, delta: r.delta[0]!, relativeError: r.relativeError };
+    } else {
+      const map = method === 'saliency' ? explain.saliency(model, x, target) : explain.smoothGrad(model, x, target, { samples: o.steps ?? 25 });
+      values = map.toFloat32Array();
+      map.dispose();
+    }
+  } catch (e) {
+    if (e instanceof SimdgradError) throw new CliError(`explain: ${e.message}`);
+    throw e;
+  }
+  // [C, H, W] attributions → one plane (channels summed)
+  if (values.length !== h * w) {
+    const plane = new Float32Array(h * w);
+    for (let i = 0; i < values.length; i++) plane[i % plane.length]! += values[i]!;
+    values = plane;
+  }
+  // the input under the map: pixels as they are, other inputs rescaled to [0, 1]
+  const under = h > 1 ? (info.image !== null && info.audio === null ? row.toFloat32Array().subarray(0, h * w) : unit(row.toFloat32Array().subarray(0, h * w))) : undefined;
+  const scale = Math.max(1, Math.floor(320 / Math.max(h, w)));
+  const png = explain.heatmapPng(values, { width: w, height: h, image: under, scale, colormap: method === 'ig' ? 'diverging' : 'heat' });
+  const target_ = resolve(o.out);
+  await saveFile(target_, png);
+  const label = classification ? info.classNames![target]! : 'output';
+  out.json({
+    method, input, target, label, predicted: classification ? info.classNames![predicted] : probs[0], probability: classification ? probs[target] : undefined,
+    out: target_, width: w * scale, height: h * scale, mapWidth: w, mapHeight: h, ...(completeness !== null ? { completeness } : {}),
+  });
+  out.log(`${input}: ${classification ? `predicted ${info.classNames![predicted]} (${(100 * probs[predicted]!).toFixed(1)}%); explaining class ${label} (${(100 * probs[target]!).toFixed(1)}%)` : `prediction ${probs[0]!.toFixed(4)}`}`);
+  if (completeness !== null) {
+    out.log(`integrated gradients: Σ attributions ${completeness.sum.toFixed(5)}, F(x) − F(baseline 0) ${completeness.outputDifference.toFixed(5)}: completeness error ${completeness.delta.toExponential(2)} (relative ${(100 * completeness.relativeError).toFixed(3)}%${completeness.relativeError > 0.05 ? '; raise --steps' : ''})`);
+  }
+  out.log(`wrote ${show(target_)} (${method} map ${w}×${h}, drawn at ${w * scale}×${h * scale})`);
   return 0;
 }

@@ -4,9 +4,9 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { basename, join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import { data, generator, Generator, noGrad, rand, randn, scope, tensor, type Tensor } from '@simdgrad/core';
+import { audio, data, generator, Generator, noGrad, rand, randn, scope, tensor, type Tensor } from '@simdgrad/core';
 import * as bundled from '@simdgrad/core/datasets';
-import { fashionMnist, fashionMnistDirs } from '@simdgrad/core/node';
+import { fashionMnist, fashionMnistDirs, fsdd, type FsddRecording } from '@simdgrad/core/node';
 import { CliError, EXIT } from './errors.js';
 
 /** The data section of a config (all paths absolute once resolved). */
@@ -44,6 +44,8 @@ export interface Samples {
   y: Tensor;
   /** 1-based line numbers of the samples in their CSV file (for messages), when read from one. */
   lines?: Int32Array;
+  /** Each sample's index into LoadedData.waves (audio), kept through splits. */
+  ids?: Int32Array;
   source: string;
 }
 
@@ -57,6 +59,10 @@ export interface LoadedData {
   /** How raw inputs are turned into model inputs before standardisation: pixel scale. */
   scale: number | null;
   description: string;
+  /** Audio data: the prepared training waveforms (Samples.ids index them), for per-batch augmentation. */
+  waves?: Float32Array[];
+  /** Audio data: the feature settings (audio.SPOKEN_DIGITS) the model file records. */
+  audio?: Record<string, number | string>;
 }
 
 /** Built-in data sets with their task (Fashion-MNIST is read from disk). */
@@ -67,6 +73,7 @@ export const BUILTIN: Record<string, { task: Task; load?: () => bundled.Dataset;
   'breast-cancer': { task: 'classification', load: bundled.breastCancer, about: '569 tumours, 30 features, 2 classes (bundled)' },
   diabetes: { task: 'regression', load: bundled.diabetes, about: '442 patients, 10 features, regression target (bundled)' },
   'fashion-mnist': { task: 'classification', about: '28×28 clothing images, 10 classes (60k train / 10k test, read from disk)' },
+  fsdd: { task: 'classification', about: 'Free Spoken Digit Dataset WAVs (CC BY-SA 4.0), spoken 0–9, takes 0–4 are test (read from disk)' },
 };
 
 function readText(path: string, what: string): string {
@@ -187,7 +194,32 @@ function first(samples: Samples, limit: number | undefined): Samples {
   if (limit === undefined || limit >= samples.x.shape[0]!) return samples;
   const x = samples.x.narrow(0, 0, limit).contiguous();
   const y = samples.y.narrow(0, 0, limit).contiguous();
-  return { x, y, lines: samples.lines?.subarray(0, limit), source: samples.source };
+  return { x, y, lines: samples.lines?.subarray(0, limit), ids: samples.ids?.subarray(0, limit), source: samples.source };
+}
+
+/** Every k-th of n items so that `limit` are kept (a subset with every speaker and digit when sorted by name). */
+function spread<T>(items: T[], limit: number | undefined): T[] {
+  if (limit === undefined || limit >= items.length) return items;
+  return Array.from({ length: limit }, (_, i) => items[Math.floor((i * items.length) / limit)]!);
+}
+
+/** Spoken-digit features [N, 1·40·64] (flattened) of recordings, with their prepared waveforms. */
+export function spokenDigitSamples(recs: readonly { samples: Float32Array; sampleRate: number; digit?: number }[], source: string): Samples & { waves: Float32Array[] } {
+  const waves = recs.map((r) => audio.prepareSpokenDigit(r.samples, r.sampleRate));
+  const feats = audio.spokenDigitFeatures(waves);
+  const x = noGrad(() => scope(() => feats.reshape([waves.length, -1]).contiguous()));
+  feats.dispose();
+  const y = tensor(Int32Array.from(recs, (r) => r.digit ?? 0), { shape: [recs.length], dtype: 'int32' });
+  return { x, y, ids: Int32Array.from(waves.keys()), source, waves };
+}
+
+/** Reads FSDD-named WAVs (`{digit}_{speaker}_{take}.wav`) of a split from `dir` (default: $SIMDGRAD_FSDD, then data/fsdd). */
+export async function readFsdd(split: 'train' | 'test' | 'all', dir?: string): Promise<{ recordings: FsddRecording[]; dir: string }> {
+  try {
+    return await fsdd({ split, dir });
+  } catch (e) {
+    throw new CliError((e as Error).message.replace(/^fsdd: /, 'fsdd: '));
+  }
 }
 
 /** The synthetic linear-regression data: x uniform in [0, 1), y = 2x + 1 + N(0, 0.33²), from `seed`. */
@@ -213,6 +245,18 @@ export async function loadData(spec: DataSpec, seed: number): Promise<LoadedData
       train: { x: train.x, y: train.y, source: train.dir }, test: { x: test.x, y: test.y, source: test.dir },
       task: 'classification', classNames: train.classNames, featureNames: [], image: { channels: 1, height: 28, width: 28 }, scale: 1 / 255,
       description: `Fashion-MNIST from ${train.dir}: ${train.x.shape[0]} train / ${test.x.shape[0]} test images`,
+    };
+  }
+  if (spec.dataset === 'fsdd') {
+    const [tr, te] = [await readFsdd('train'), await readFsdd('test')];
+    const train = spokenDigitSamples(spread(tr.recordings, limit), tr.dir);
+    const test = spokenDigitSamples(spread(te.recordings, limit), te.dir);
+    const S = audio.SPOKEN_DIGITS;
+    return {
+      train, test, task: 'classification', classNames: Array.from({ length: 10 }, (_, i) => String(i)), featureNames: [],
+      image: { channels: 1, height: S.nMels, width: S.frames }, scale: null, waves: train.waves,
+      audio: { features: 'spoken-digits', ...S },
+      description: `FSDD recordings from ${tr.dir} → log-mel features [1, ${S.nMels}, ${S.frames}]`,
     };
   }
   if (spec.dataset !== undefined) {
@@ -290,7 +334,7 @@ export function split(s: Samples, fraction: number, seed: number): [Samples, Sam
   const { trainIndex, testIndex } = data.trainTestSplit(s.x.shape[0]!, { testFraction: fraction, seed });
   const pick = (idx: Int32Array): Samples => noGrad(() => scope(() => {
     const t = tensor(idx, { dtype: 'int32' });
-    return { x: s.x.indexSelect(0, t), y: s.y.indexSelect(0, t), lines: s.lines && Int32Array.from(idx, (i) => s.lines![i]!), source: s.source };
+    return { x: s.x.indexSelect(0, t), y: s.y.indexSelect(0, t), lines: s.lines && Int32Array.from(idx, (i) => s.lines![i]!), ids: s.ids && Int32Array.from(idx, (i) => s.ids![i]!), source: s.source };
   }));
   return [pick(trainIndex), pick(testIndex)];
 }

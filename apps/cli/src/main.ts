@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { backendInfo, init, SimdgradError } from '@simdgrad/core';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import { benchCommand, datasetsCommand, evalCommand, exportCommand, fetchCommand, lrFindCommand, predictCommand } from './commands.js';
+import { benchCommand, datasetsCommand, evalCommand, EXPLAIN_METHODS, explainCommand, exportCommand, fetchCommand, lrFindCommand, predictCommand } from './commands.js';
 import { CliError, EXIT } from './errors.js';
 import { Output, outputMode } from './output.js';
 import { LINREG_MODES, RECIPES } from './recipes.js';
@@ -28,6 +28,17 @@ const nonNegativeInt = (name: string) => (v: string) => {
 const positiveNumber = (name: string) => (v: string) => {
   const n = Number(v);
   if (v.trim() === '' || !Number.isFinite(n) || n <= 0) throw new InvalidArgumentError(`${name} must be a positive number`);
+  return n;
+};
+
+const nonNegativeNumber = (name: string) => (v: string) => {
+  const n = Number(v);
+  if (v.trim() === '' || !Number.isFinite(n) || n < 0) throw new InvalidArgumentError(`${name} must be a number ≥ 0`);
+  return n;
+};
+const probability = (name: string) => (v: string) => {
+  const n = Number(v);
+  if (v.trim() === '' || !(n > 0 && n < 1)) throw new InvalidArgumentError(`${name} must be a number in (0, 1), e.g. 1e-5`);
   return n;
 };
 
@@ -91,8 +102,13 @@ export async function main(argv: string[]): Promise<number> {
     .description('train a built-in recipe or a JSON config, writing model, checkpoint, metrics and plots to --out')
     .argument('[recipe|config.json]', `a recipe (default ${DEFAULT_RECIPE}) or a JSON config`)))
     .option('--resume <ckpt>', 'continue from a checkpoint.safetensors (same result as an uninterrupted run)')
+    .option('--detect-anomaly', 'check every op and gradient for NaN/Inf and stop naming the op that made it (slower)')
+    .option('--dp-noise <sigma>', 'DP-SGD: noise multiplier σ (Gaussian noise σ·C on the summed clipped per-sample gradients, Poisson batches)', nonNegativeNumber('--dp-noise'))
+    .option('--dp-epsilon <eps>', 'DP-SGD: target ε after --epochs; σ is found for it (instead of --dp-noise)', positiveNumber('--dp-epsilon'))
+    .option('--dp-clip <C>', 'DP-SGD: clip each sample\'s gradient to L2 norm C (default 1)', positiveNumber('--dp-clip'))
+    .option('--dp-delta <delta>', 'DP-SGD: δ of the (ε, δ) guarantee (default: a power of ten below 1/N, at most 1e-5)', probability('--dp-delta'))
     .addOption(new Option('--stop-after-steps <n>', 'test hook: stop as on Ctrl-C after N steps').argParser(positiveInt('--stop-after-steps')).hideHelp())
-    .addHelpText('after', `\nRecipes:\n${recipeList()}\n${CONFIG_HELP}\n\nExamples:\n  simdgrad train linreg --mode sgd\n  simdgrad train digits-mlp --epochs 5 --out runs/digits\n  simdgrad train my-config.json --json\n  simdgrad train --resume runs/digits/checkpoint.safetensors`)
+    .addHelpText('after', `\nRecipes:\n${recipeList()}\n${CONFIG_HELP}\n\nExamples:\n  simdgrad train linreg --mode sgd\n  simdgrad train digits-mlp --epochs 5 --out runs/digits\n  simdgrad train my-config.json --json\n  simdgrad train --resume runs/digits/checkpoint.safetensors\n  simdgrad train spoken-digits --out runs/speech        (then: simdgrad predict runs/speech/model.safetensors one.wav)\n  simdgrad train fashion-mlp --dp-epsilon 3 --dp-clip 1  (DP-SGD: ε printed every epoch; BatchNorm models are refused)`)
     .action(async (target: string | undefined, o: TrainOptions & { threads?: number }) => {
       await ready(o);
       code = await train(target, o, outFor(o), PRODUCER);
@@ -101,22 +117,22 @@ export async function main(argv: string[]): Promise<number> {
   common(program.command('eval')
     .description('loss, accuracy and a confusion matrix of a model file on data')
     .argument('<model>', 'a model.safetensors written by train (or its directory)')
-    .argument('<data>', `a CSV file, an IDX prefix (dir/t10k), or a built-in data set: ${['digits', 'iris', 'wine', 'breast-cancer', 'diabetes', 'fashion-mnist'].join(', ')}`))
+    .argument('<data>', `a CSV file, an IDX prefix (dir/t10k), a built-in data set: ${['digits', 'iris', 'wine', 'breast-cancer', 'diabetes', 'fashion-mnist'].join(', ')}; audio models: a folder of {digit}_{name}_{n}.wav files or fsdd`))
     .option('--label-column <col>', 'the CSV label column, by name or index (default: as in training, else the last)')
     .option('--limit <n>', 'use only the first N samples', positiveInt('--limit'))
     .option('--batch-size <n>', 'samples per forward pass', positiveInt('--batch-size'))
-    .addHelpText('after', '\nExamples:\n  simdgrad eval runs/digits-mlp/model.safetensors digits\n  simdgrad eval model.safetensors test.csv --json')
+    .addHelpText('after', '\nExamples:\n  simdgrad eval runs/digits-mlp/model.safetensors digits\n  simdgrad eval model.safetensors test.csv --json\n  simdgrad eval runs/spoken-digits/model.safetensors data/fsdd')
     .action(async (model: string, dataSpec: string, o) => {
       await ready(o);
       code = await evalCommand(model, dataSpec, o, outFor(o));
     });
 
   common(program.command('predict')
-    .description('predict from CSV rows, a CSV file, or PNG images (image models)')
+    .description('predict from CSV rows, a CSV file, PNG images (image models) or WAV recordings (spoken-digits models)')
     .argument('<model>', 'a model.safetensors written by train')
-    .argument('<input...>', 'a CSV file, a PNG image, or a quoted row like "5.1,3.5,1.4,0.2"'))
+    .argument('<input...>', 'a CSV file, a PNG image, a .wav file, or a quoted row like "5.1,3.5,1.4,0.2"'))
     .option('--top <k>', 'classes to show per input', positiveInt('--top'))
-    .addHelpText('after', '\nWith --json, one {"label", "index", "probabilities"} object per input row ({"prediction"} for regression).\n\nExamples:\n  simdgrad predict runs/iris/model.safetensors "5.1,3.5,1.4,0.2"\n  simdgrad predict runs/fashion-cnn/model.safetensors boot.png --json')
+    .addHelpText('after', '\nWith --json, one {"label", "index", "probabilities"} object per input row ({"prediction"} for regression).\n\nExamples:\n  simdgrad predict runs/iris/model.safetensors "5.1,3.5,1.4,0.2"\n  simdgrad predict runs/fashion-cnn/model.safetensors boot.png --json\n  simdgrad predict runs/spoken-digits/model.safetensors data/fsdd/7_jackson_0.wav')
     .action(async (model: string, inputs: string[], o) => {
       await ready(o);
       code = predictCommand(model, inputs, o, outFor(o));
@@ -144,14 +160,28 @@ export async function main(argv: string[]): Promise<number> {
     });
 
   common(program.command('export')
-    .description('write a model as safetensors (PyTorch key names) for other tools; ONNX is not supported yet')
+    .description('write a model as safetensors (PyTorch key names) or ONNX (opset 17, for onnxruntime) for other tools')
     .argument('<model>', 'a model.safetensors written by train'))
     .addOption(new Option('--format <format>', 'output format').choices(['safetensors', 'onnx']).default('safetensors'))
     .option('--out <file>', 'the file to write')
-    .addHelpText('after', '\nExample:\n  simdgrad export runs/iris/model.safetensors --format safetensors --out iris.safetensors')
+    .addHelpText('after', '\nONNX: input "input" [batch, …inputShape] as the model saw it in training (standardised / scaled / log-mel), output "output" (logits); the model file\'s metadata goes into metadata_props.\n\nExamples:\n  simdgrad export runs/iris/model.safetensors --format safetensors --out iris.safetensors\n  simdgrad export runs/fashion-cnn/model.safetensors --format onnx --out fashion.onnx')
     .action(async (model: string, o) => {
       await ready(o);
       code = await exportCommand(model, o, outFor(o), PRODUCER);
+    });
+
+  common(program.command('explain')
+    .description('why the model predicts what it does: an attribution heat map (PNG) of one input')
+    .argument('<model>', 'a model.safetensors written by train')
+    .argument('<input>', 'a PNG image, a .wav file (audio models), a CSV file (its first row) or a quoted row like "5.1,3.5,1.4,0.2"'))
+    .addOption(new Option('--method <method>', 'saliency (|∂output/∂input|), ig (integrated gradients, signed), smoothgrad, gradcam (conv nets)').choices([...EXPLAIN_METHODS]).default('ig'))
+    .option('--out <file>', 'the PNG to write (the map over the input, upscaled)')
+    .option('--target <n>', 'the class to explain (default: the predicted one)', nonNegativeInt('--target'))
+    .option('--steps <n>', 'ig: path steps (default 50); smoothgrad: noisy samples (default 25)', positiveInt('--steps'))
+    .addHelpText('after', '\nFor ig the completeness check is printed: the attributions sum to F(x) − F(baseline) (baseline: all-zero model input).\n\nExamples:\n  simdgrad explain runs/fashion-cnn/model.safetensors boot.png --method gradcam --out cam.png\n  simdgrad explain runs/digits-mlp/model.safetensors digit.csv --method ig --steps 100 --out ig.png --json')
+    .action(async (model: string, input: string, o) => {
+      await ready(o);
+      code = await explainCommand(model, input, o, outFor(o));
     });
 
   const datasets = common(program.command('datasets')
@@ -201,7 +231,7 @@ process.stdout.on('error', (e: NodeJS.ErrnoException) => {
 const verbose = process.argv.includes('--verbose');
 main(process.argv.slice(2)).then((code) => { process.exitCode = code; }, (e: unknown) => {
   const sub = process.argv.slice(2).find((a) => !a.startsWith('-'));
-  const prefix = sub !== undefined && ['train', 'eval', 'predict', 'lr-find', 'bench', 'export', 'datasets', 'info'].includes(sub) ? `simdgrad ${sub}` : 'simdgrad';
+  const prefix = sub !== undefined && ['train', 'eval', 'predict', 'explain', 'lr-find', 'bench', 'export', 'datasets', 'info'].includes(sub) ? `simdgrad ${sub}` : 'simdgrad';
   const known = e instanceof CliError || e instanceof SimdgradError;
   const message = e instanceof Error ? e.message : String(e);
   const text = known ? message : `internal error: ${message}`;

@@ -20,14 +20,16 @@ export interface ModelInfo {
   featureNames: string[];
   /** Where the training data came from (a built-in name, with the split seed to rebuild its test split). */
   data: { dataset?: string; labelColumn?: string | number; testFraction?: number; seed: number };
+  /** Audio models: the feature settings ({ features: 'spoken-digits', sampleRate, nMels, … }); inputs are WAV files. */
+  audio: Record<string, number | string> | null;
 }
 
-const JSON_KEYS = ['architecture', 'inputShape', 'image', 'preprocessing', 'classNames', 'featureNames', 'data'] as const;
+const JSON_KEYS = ['architecture', 'inputShape', 'image', 'preprocessing', 'classNames', 'featureNames', 'data', 'audio'] as const;
 
 /** The __metadata__ strings of a model file. */
 export function modelMetadata(info: ModelInfo, producer: string): Record<string, string> {
   const meta: Record<string, string> = { format: 'pt', producer, name: info.name, task: info.task };
-  for (const k of JSON_KEYS) meta[k] = JSON.stringify(info[k]);
+  for (const k of JSON_KEYS) if (k !== 'audio' || info.audio != null) meta[k] = JSON.stringify(info[k]);
   return meta;
 }
 

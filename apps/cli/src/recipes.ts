@@ -29,6 +29,16 @@ export interface RunConfig {
   seed: number;
   /** linreg only: full-batch, mini-batch or sgd. */
   mode?: string;
+  /** DP-SGD (train --dp-noise/--dp-epsilon): kept in the checkpoint so --resume stays private. */
+  privacy?: PrivacySpec;
+}
+
+export interface PrivacySpec {
+  /** σ, or null when found from targetEpsilon. */
+  noiseMultiplier: number | null;
+  targetEpsilon: number | null;
+  maxGradNorm: number;
+  delta: number | null;
 }
 
 export const LINREG_MODES: Record<string, { batchSize: number; lr: number; epochs: number }> = {
@@ -84,6 +94,18 @@ export const RECIPES: Record<string, { about: string; make: (mode?: string) => O
       optimizer: { type: 'adam', lr: 1e-3 }, schedule: { type: 'onecycle', maxLr: 3e-3 }, epochs: 5, batchSize: 64,
     }),
   },
+  'spoken-digits': {
+    about: 'a CNN on 40×64 log-mel spectrograms of spoken digits (FSDD WAVs, augmented; predict takes a .wav)',
+    make: () => ({
+      // the layers of audio.spokenDigitModel(), so the same weights load in either
+      name: 'spoken-digits', task: 'classification', data: { dataset: 'fsdd', valFraction: 0, standardize: false },
+      model: [
+        ...[16, 32, 64].flatMap((out): LayerSpec[] => [{ type: 'conv2d', out, kernel: 3, padding: 1 }, { type: 'batchnorm2d' }, { type: 'relu' }, { type: 'maxpool2d', kernel: 2 }]),
+        { type: 'flatten' }, { type: 'dropout', p: 0.3 }, { type: 'linear' },
+      ],
+      optimizer: { type: 'adam', lr: 1e-3, weightDecay: 1e-4 }, schedule: { type: 'onecycle', maxLr: 3e-3 }, epochs: 20, batchSize: 32,
+    }),
+  },
 };
 
 const CONFIG_KEYS = ['name', 'task', 'data', 'model', 'optimizer', 'schedule', 'epochs', 'batchSize', 'seed'];
@@ -118,6 +140,9 @@ export function readConfig(path: string): Omit<RunConfig, 'seed'> & { seed?: num
     }
     throw new CliError(`${path}: "data.${key}" must be a path${key.toLowerCase().includes('idx') ? ' prefix or {"images": …, "labels": …}' : ''}`);
   };
+  if (d.classNames !== undefined && (!Array.isArray(d.classNames) || d.classNames.length === 0 || !d.classNames.every((n) => typeof n === 'string'))) {
+    throw new CliError(`${path}: "data.classNames" must be a non-empty list of strings (got ${JSON.stringify(d.classNames)})`);
+  }
   const dataSpec: DataSpec = { ...(d as DataSpec) };
   for (const key of ['csv', 'testCsv'] as const) if (d[key] !== undefined) dataSpec[key] = abs(d[key], key) as string;
   for (const key of ['idx', 'testIdx'] as const) if (d[key] !== undefined) dataSpec[key] = abs(d[key], key);

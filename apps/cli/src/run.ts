@@ -1,6 +1,6 @@
 // Setting up a run from its RunConfig: data (split, standardised, checked against the model), the model,
 // optimizer and schedule; and evaluation. Every bad input is found here, before anything is written.
-import { generator, manualSeed, nn, noGrad, optim, scope, SimdgradError, type Tensor } from '@simdgrad/core';
+import { audio, generator, type Generator, manualSeed, nn, noGrad, optim, scope, SimdgradError, type Tensor } from '@simdgrad/core';
 import { applyStandardize, checkLabels, loadData, maxLabel, split, type LoadedData, type Preprocessing, type Samples } from './datasets.js';
 import { CliError, EXIT } from './errors.js';
 import type { ModelInfo } from './model-file.js';
@@ -30,6 +30,23 @@ export interface Run {
   stepsPerEpoch: number;
   info: ModelInfo;
   classes: number;
+  /** Audio recipes: a freshly augmented training batch [len, …inputShape] for these rows of `train`. */
+  augment: ((rows: Int32Array, gen: Generator) => Tensor) | null;
+}
+
+/**
+ * The spoken-digit augmentation (as examples/spoken-digits.mjs): time shift ±0.2 s, white noise at
+ * SNR 10–40 dB for half the clips, then one frequency mask ≤ 6 bands and one time mask ≤ 8 frames.
+ */
+function spokenDigitAugment(waves: Float32Array[], ids: Int32Array): (rows: Int32Array, gen: Generator) => Tensor {
+  return (rows, gen) => {
+    const batch = Array.from(rows, (r) => {
+      let w = audio.timeShift(waves[ids[r]!]!, 1600, { generator: gen });
+      if (gen.uniform() < 0.5) w = audio.addNoise(w, { snrDb: [10, 40], generator: gen });
+      return w;
+    });
+    return audio.timeMask(audio.frequencyMask(audio.spokenDigitFeatures(batch), 6, { generator: gen }), 8, { generator: gen });
+  };
 }
 
 const OPTIMIZERS: Record<string, (params: Tensor[], o: Record<string, unknown>) => AnyOptimizer> = {
@@ -130,9 +147,11 @@ export async function prepareRun(config: RunConfig): Promise<Run> {
     name: config.name, task: config.task, architecture: layers, inputShape, image, preprocessing,
     classNames: config.task === 'classification' ? classNames : null, featureNames: loaded.featureNames,
     data: { dataset: config.data.dataset, labelColumn: config.data.labelColumn, testFraction: config.data.dataset !== undefined && loaded.test === null ? testFraction : undefined, seed },
+    audio: loaded.audio ?? null,
   };
   return {
     config, loaded, model, optimizer, scheduler, schedulePer, stepsPerEpoch, info, classes,
+    augment: loaded.waves !== undefined && train.ids !== undefined ? spokenDigitAugment(loaded.waves, train.ids) : null,
     train: trainSplit,
     val: val && toSplit(val, preprocessing, inputShape),
     test: test && toSplit(test, preprocessing, inputShape),

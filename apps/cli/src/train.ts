@@ -5,7 +5,7 @@
 // position inside the epoch, so a resumed run takes exactly the steps an uninterrupted one would.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
-import { data, generator, Generator, io, scope, tensor, type Tensor } from '@simdgrad/core';
+import { autograd, data, generator, Generator, io, privacy, scope, SimdgradError, tensor, type Tensor } from '@simdgrad/core';
 import { saveFile } from '@simdgrad/core/node';
 import { CliError, EXIT } from './errors.js';
 import { infoFromMetadata, modelMetadata, readSafetensors } from './model-file.js';
@@ -27,8 +27,15 @@ export interface TrainOptions {
   resume?: string;
   json?: boolean;
   verbose?: boolean;
+  /** Check every op's output and every gradient for NaN/Inf and stop naming the op that made it (slower). */
+  detectAnomaly?: boolean;
   /** Test hook: behave as if Ctrl-C came after this many steps. */
   stopAfterSteps?: number;
+  /** DP-SGD: the noise multiplier σ, or a target ε (σ found for it), the clipping norm C and δ. */
+  dpNoise?: number;
+  dpEpsilon?: number;
+  dpClip?: number;
+  dpDelta?: number;
 }
 
 export interface EpochRecord {
@@ -43,6 +50,10 @@ export interface EpochRecord {
   lr: number;
   samplesPerSec: number;
   seconds: number;
+  /** DP-SGD runs: ε spent so far at δ, and σ. */
+  epsilon?: number | null;
+  delta?: number;
+  noiseMultiplier?: number;
 }
 
 /** Where the run is: completed epochs, steps into the current one and its running sums. */
@@ -89,7 +100,34 @@ export function resolveConfig(target: string | undefined, o: TrainOptions, comma
   }
   if (o.lr !== undefined) config.optimizer = { ...config.optimizer, lr: o.lr };
   if (o.limit !== undefined) config.data = { ...config.data, limit: o.limit };
+  if (o.dpNoise !== undefined && o.dpEpsilon !== undefined) throw new CliError(`${command}: give --dp-noise or --dp-epsilon, not both`, EXIT.usage);
+  if (o.dpNoise !== undefined || o.dpEpsilon !== undefined) {
+    config.privacy = { noiseMultiplier: o.dpNoise ?? null, targetEpsilon: o.dpEpsilon ?? null, maxGradNorm: o.dpClip ?? 1, delta: o.dpDelta ?? null };
+  } else if (o.dpClip !== undefined || o.dpDelta !== undefined) {
+    throw new CliError(`${command}: --dp-clip and --dp-delta need --dp-noise σ or --dp-epsilon ε (DP-SGD)`, EXIT.usage);
+  }
   return config;
+}
+
+/** DP-SGD around a run: per-step Poisson batches (seeded by the step, so resume is exact) and the private optimizer. */
+function makePrivateRun(run: Run, stepsDone: number): { priv: privacy.PrivateTraining<Tensor[]>; delta: number; batch: (globalStep: number) => Int32Array } {
+  const p = run.config.privacy!;
+  const dataset = new data.TensorDataset(run.train.x, run.train.y);
+  const delta = p.delta ?? privacy.defaultDelta(run.train.n);
+  let priv: privacy.PrivateTraining<Tensor[]>;
+  try {
+    priv = privacy.makePrivate({
+      model: run.model, optimizer: run.optimizer, dataLoader: new data.DataLoader(dataset, { batchSize: run.config.batchSize }), maxGradNorm: p.maxGradNorm,
+      ...(p.targetEpsilon !== null ? { targetEpsilon: p.targetEpsilon, targetDelta: delta, epochs: run.config.epochs } : { noiseMultiplier: p.noiseMultiplier! }),
+    });
+  } catch (e) {
+    if (e instanceof SimdgradError) throw new CliError(`train: DP-SGD: ${e.message}`, EXIT.usage);
+    throw e;
+  }
+  if (stepsDone > 0) priv.accountant.step(priv.noiseMultiplier, priv.sampleRate, stepsDone);
+  const seed = run.config.seed * 1_000_003 + 600_000;
+  const batch = (globalStep: number) => new privacy.PoissonDataLoader(dataset, { sampleRate: priv.sampleRate, generator: new Generator(seed + globalStep) }).sampleIndices();
+  return { priv, delta, batch };
 }
 
 function readCheckpoint(path: string): { state: CheckpointState; tensors: Record<string, Tensor> } {
@@ -159,6 +197,8 @@ function checkpointBytes(run: Run, position: Position, producer: string): Uint8A
   }
 }
 
+/** ε for JSON: null when infinite (σ = 0). */
+const finite = (v: number) => (Number.isFinite(v) ? v : null);
 const pct = (v: number | undefined) => (v === undefined ? '' : `${(100 * v).toFixed(2)}%`);
 const num = (v: number | undefined) => (v === undefined || Number.isNaN(v) ? '' : v.toFixed(4));
 
@@ -206,7 +246,8 @@ export async function train(target: string | undefined, o: TrainOptions, out: Ou
   let resumed: { state: CheckpointState; tensors: Record<string, Tensor> } | null = null;
   if (o.resume !== undefined) {
     if (target !== undefined) throw new CliError('train: give a recipe/config or --resume CKPT, not both (the checkpoint holds its run\'s settings)', EXIT.usage);
-    for (const [flag, v] of [['--lr', o.lr], ['--batch-size', o.batchSize], ['--optimizer', o.optimizer], ['--seed', o.seed], ['--mode', o.mode], ['--limit', o.limit]] as const) {
+    for (const [flag, v] of [['--lr', o.lr], ['--batch-size', o.batchSize], ['--optimizer', o.optimizer], ['--seed', o.seed], ['--mode', o.mode], ['--limit', o.limit],
+      ['--dp-noise', o.dpNoise], ['--dp-epsilon', o.dpEpsilon], ['--dp-clip', o.dpClip], ['--dp-delta', o.dpDelta]] as const) {
       if (v !== undefined) throw new CliError(`train: ${flag} cannot be changed when resuming (the checkpoint fixes it; only --epochs can grow)`, EXIT.usage);
     }
     resumed = readCheckpoint(o.resume);
@@ -226,6 +267,9 @@ export async function train(target: string | undefined, o: TrainOptions, out: Ou
     ? structuredClone(resumed.state.position)
     : { epoch: 0, step: 0, globalStep: 0, lossSum: 0, correct: 0, seen: 0, history: [] };
   if (resumed !== null) restore(run, resumed.state, resumed.tensors, o.resume!);
+  const dp = config.privacy !== undefined ? makePrivateRun(run, position.globalStep) : null;
+  if (dp !== null) run.stepsPerEpoch = dp.priv.dataLoader.length;
+  const opt = dp?.priv.optimizer ?? run.optimizer;
 
   mkdirSync(outDir, { recursive: true });
   const modelPath = join(outDir, 'model.safetensors');
@@ -237,6 +281,10 @@ export async function train(target: string | undefined, o: TrainOptions, out: Ou
   out.log(`${config.name}: ${run.loaded.description}; ${run.train.n} train${run.val ? ` / ${run.val.n} val` : ''}${run.test ? ` / ${run.test.n} test` : ''}`);
   out.log(`model: ${describeLayers(run.info.architecture)} (${run.model.parameters().reduce((a, p) => a + p.size, 0)} parameters)`);
   out.log(`${config.optimizer.type} lr ${config.optimizer.lr}, batch ${config.batchSize}${config.mode ? ` (${config.mode})` : ''}, ${config.epochs} epochs, seed ${config.seed}${config.schedule ? `, ${config.schedule.type} schedule` : ''}`);
+  if (dp !== null) {
+    out.log(`DP-SGD: noise multiplier σ ${dp.priv.noiseMultiplier.toPrecision(4)}, clip C ${dp.priv.maxGradNorm}, Poisson sampling rate ${dp.priv.sampleRate.toPrecision(3)}, δ ${dp.delta}` +
+      `${config.privacy!.targetEpsilon !== null ? ` (σ chosen for ε ${config.privacy!.targetEpsilon} after ${config.epochs} epochs)` : ''}`);
+  }
   if (resumed !== null) out.log(`resuming from ${show(o.resume!)} at epoch ${position.epoch + 1}, step ${position.step}`);
 
   let interrupted = false;
@@ -269,20 +317,36 @@ export async function train(target: string | undefined, o: TrainOptions, out: Ou
       out.startEpoch(`epoch ${epoch + 1}/${config.epochs}`, run.stepsPerEpoch, position.step);
       for (let step = position.step; step < run.stepsPerEpoch; step++) {
         const start = step * bs;
-        const len = Math.min(bs, tr.n - start);
-        const [loss, correct] = scope(() => {
-          const idx = tensor(order.subarray(start, start + len), { dtype: 'int32' });
-          const xb = tr.x.indexSelect(0, idx), yb = tr.y.indexSelect(0, idx);
-          run.optimizer.zeroGrad();
+        // DP-SGD: a Poisson-sampled batch (its size varies, and may be 0)
+        const rows = dp !== null ? dp.batch(position.globalStep) : order.subarray(start, start + Math.min(bs, tr.n - start));
+        const len = rows.length;
+        const trainStep = () => scope(() => {
+          opt.zeroGrad();
+          if (len === 0) {
+            opt.step(); // an empty Poisson batch still takes its step of pure noise
+            return [0, 0];
+          }
+          const idx = tensor(rows, { dtype: 'int32' });
+          const yb = tr.y.indexSelect(0, idx);
+          const xb = run.augment !== null ? run.augment(rows, new Generator(config.seed * 1_000_003 + 500_000 + position.globalStep)) : tr.x.indexSelect(0, idx);
           const output = run.model.forward(xb);
           const l = lossOf(config.task, output, yb);
           l.backward();
-          run.optimizer.step();
+          opt.step();
           const c = classification ? output.argmax(1).float().eq(yb.float()).sum().item() : 0;
           return [l.item(), c];
         });
+        let loss: number, correct: number;
+        try {
+          [loss, correct] = o.detectAnomaly ? autograd.detectAnomaly(trainStep) : trainStep();
+        } catch (e) {
+          if (e instanceof SimdgradError && e.message.startsWith('detectAnomaly: ')) {
+            throw new CliError(`train: stopped at epoch ${epoch + 1}, step ${step + 1}: ${e.message}; the last checkpoint was not overwritten`);
+          }
+          throw e;
+        }
         if (!Number.isFinite(loss)) {
-          throw new CliError(`train: the loss became ${loss} at epoch ${epoch + 1}, step ${step + 1} (help: lower --lr); the last checkpoint was not overwritten`);
+          throw new CliError(`train: the loss became ${loss} at epoch ${epoch + 1}, step ${step + 1} (help: lower --lr, or rerun with --detect-anomaly to name the op that made it); the last checkpoint was not overwritten`);
         }
         if (run.schedulePer === 'step') run.scheduler?.step();
         position.lossSum += loss * len;
@@ -314,6 +378,7 @@ export async function train(target: string | undefined, o: TrainOptions, out: Ou
         ...(classification ? { trainAccuracy: position.correct / position.seen } : {}),
         ...(val !== null ? { valLoss: val.loss, ...(classification ? { valAccuracy: val.accuracy } : {}) } : {}),
         lr: run.optimizer.paramGroups[0]!.lr, samplesPerSec: secs > 0 ? seenHere / secs : 0, seconds: secs,
+        ...(dp !== null ? { epsilon: finite(dp.priv.getEpsilon(dp.delta)), delta: dp.delta, noiseMultiplier: dp.priv.noiseMultiplier } : {}),
       };
       if (run.schedulePer === 'epoch') run.scheduler?.step();
       position.history.push(rec);
@@ -324,7 +389,7 @@ export async function train(target: string | undefined, o: TrainOptions, out: Ou
         lastLog = now;
         out.log(`epoch ${String(epoch + 1).padStart(String(config.epochs).length)}/${config.epochs}  train loss ${num(rec.trainLoss)}` +
           `${classification ? `  acc ${pct(rec.trainAccuracy)}` : ''}${val ? `  val loss ${num(rec.valLoss)}${classification ? `  acc ${pct(rec.valAccuracy)}` : ''}` : ''}` +
-          `  ${Math.round(rec.samplesPerSec)} samples/s`);
+          `${dp !== null ? `  ε ${rec.epsilon === null ? '∞' : rec.epsilon!.toFixed(3)} (δ ${dp.delta})` : ''}  ${Math.round(rec.samplesPerSec)} samples/s`);
       }
       if (now - lastSave > 10_000) {
         writeMetrics();
@@ -361,6 +426,7 @@ export async function train(target: string | undefined, o: TrainOptions, out: Ou
     testLoss: test?.loss ?? null, testAccuracy: test?.accuracy ?? null,
     samplesPerSec: seconds > 0 ? samplesThisRun / seconds : 0, seconds,
     modelPath, checkpointPath, metricsPath, plots,
+    ...(dp !== null ? { epsilon: finite(dp.priv.getEpsilon(dp.delta)), delta: dp.delta, noiseMultiplier: dp.priv.noiseMultiplier, maxGradNorm: dp.priv.maxGradNorm, sampleRate: dp.priv.sampleRate } : {}),
   };
   if (config.name === 'linreg') {
     const sd = run.model.stateDict();
@@ -373,6 +439,7 @@ export async function train(target: string | undefined, o: TrainOptions, out: Ou
     out.log();
     for (const line of summaryRows(position.history, classification)) out.log(line);
     out.log();
+    if (dp !== null) out.log(`privacy: (ε ${summary.epsilon === null ? '∞' : (summary.epsilon as number).toFixed(3)}, δ ${dp.delta})-DP after ${position.globalStep} steps (σ ${dp.priv.noiseMultiplier.toPrecision(4)}, C ${dp.priv.maxGradNorm}, q ${dp.priv.sampleRate.toPrecision(3)})`);
     if (test !== null) out.log(`test: loss ${num(test.loss)}${classification ? `, accuracy ${pct(test.accuracy)}` : ''} (${test.samples} samples)`);
     if (config.name === 'linreg') out.log(`fitted: y = ${(summary.w as number).toFixed(4)}x + ${(summary.b as number).toFixed(4)} (truth: y = 2x + 1)`);
     out.log(`${position.globalStep} steps in ${seconds.toFixed(1)} s (${Math.round(summary.samplesPerSec as number)} samples/s)`);

@@ -22,6 +22,7 @@ export {
 export { cat, stack } from './ops/shape.js';
 export { where } from './ops/elementwise.js';
 export { gradcheck, type GradcheckOptions } from './autograd/gradcheck.js';
+export * as autograd from './autograd/index.js';
 export * as nn from './nn/index.js';
 export * as data from './data/index.js';
 export * as io from './io/index.js';

@@ -135,13 +135,13 @@ export class Tensor {
     this.assertAlive('item');
     if (this.size !== 1) throw new SimdgradError(`item: only one-element tensors can be converted to a number (got shape ${fmtShape(this.shape)})`);
     const v = this.backend.heap.views();
-    return this.dtype === 'int32' ? v.i32[this.ptr >> 2]! : v.f32[this.ptr >> 2]!;
+    return this.dtype === 'int32' ? v.i32[this.ptr >>> 2]! : v.f32[this.ptr >>> 2]!;
   }
 
   private readContiguous(): Float32Array | Int32Array {
     const t = this.isContiguous() ? this : sh.contiguousOf(this);
     const v = this.backend.heap.views();
-    const start = t.ptr >> 2;
+    const start = t.ptr >>> 2;
     const data = this.dtype === 'int32' ? v.i32.slice(start, start + this.size) : v.f32.slice(start, start + this.size);
     if (t !== this) t.dispose();
     return data;
@@ -279,8 +279,8 @@ export class Tensor {
   gelu(approximate: 'none' | 'tanh' = 'none'): Tensor { return ew.unary(approximate === 'tanh' ? 'geluTanh' : 'gelu', this, 0, 0, 'gelu'); }
   silu(): Tensor { return ew.unary('silu', this); }
   softplus(): Tensor { return ew.unary('softplus', this); }
-  elu(alpha = 1): Tensor { return ew.unary('elu', this, checkNum('elu', alpha, 'alpha'), 0, 'elu'); }
-  leakyRelu(negativeSlope = 0.01): Tensor { return ew.unary('leakyRelu', this, checkNum('leakyRelu', negativeSlope, 'negativeSlope'), 0, 'leakyRelu'); }
+  elu(alpha = 1): Tensor { return ew.unary('elu', this, checkFinite('elu', alpha, 'alpha'), 0, 'elu'); }
+  leakyRelu(negativeSlope = 0.01): Tensor { return ew.unary('leakyRelu', this, checkFinite('leakyRelu', negativeSlope, 'negativeSlope'), 0, 'leakyRelu'); }
   erf(): Tensor { return ew.unary('erf', this); }
   log1p(): Tensor { return ew.unary('log1p', this); }
   expm1(): Tensor { return ew.unary('expm1', this); }
@@ -347,6 +347,11 @@ setTensorCheck((v: unknown): v is Tensor => v instanceof Tensor);
 
 function checkNum(op: string, v: number, what: string): number {
   if (typeof v !== 'number' || Number.isNaN(v)) throw new SimdgradError(`${op}: ${what} must be a number (got ${String(v)})`);
+  return v;
+}
+
+function checkFinite(op: string, v: number, what: string): number {
+  if (typeof v !== 'number' || !Number.isFinite(v)) throw new SimdgradError(`${op}: ${what} must be a finite number (got ${String(v)})`);
   return v;
 }
 

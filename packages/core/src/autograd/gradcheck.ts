@@ -66,7 +66,7 @@ export function gradcheck(fn: (...inputs: Tensor[]) => Tensor, inputs: Tensor[],
     const step = options.maxElements && n > options.maxElements ? n / options.maxElements : 1;
     for (let fi = 0; fi < n; fi += step) {
       const i = Math.floor(fi);
-      const p = (t.ptr >> 2) + i;
+      const p = (t.ptr >>> 2) + i;
       const orig = heap.views().f32[p]!;
       heap.views().f32[p] = orig + eps;
       const lp = loss();

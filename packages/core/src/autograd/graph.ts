@@ -4,6 +4,7 @@
 import { SimdgradError, fmtShape } from '../errors.js';
 import { keep, scope } from '../memory.js';
 import type { Tensor } from '../tensor.js';
+import { checkBackward, checkForward, checkGradient, isAnomalyEnabled } from './anomaly.js';
 
 /** How an op's output propagates its gradient to its inputs. */
 export interface Node {
@@ -52,6 +53,14 @@ export function needsGrad(inputs: readonly Tensor[]): boolean {
 export function record(out: Tensor, name: string, inputs: readonly Tensor[],
   backward: (gradOutput: Tensor) => (Tensor | null)[], saved: readonly Tensor[] = []): Tensor {
   if (needsGrad(inputs)) {
+    if (isAnomalyEnabled()) {
+      try {
+        checkForward(name, out, inputs);
+      } catch (e) {
+        out.dispose();
+        throw e;
+      }
+    }
     out.requiresGrad = true;
     out.node = { name, inputs, saved, backward };
   }
@@ -108,8 +117,10 @@ export function backward(root: Tensor, gradient?: Tensor, retainGraph = false): 
     throw new SimdgradError(`backward: gradient shape ${fmtShape(gradient.shape)} does not match the output shape ${fmtShape(root.shape)}`);
   }
   const order = topoOrder(root);
+  const anomaly = isAnomalyEnabled();
   noGrad(() => scope(() => {
     const grads = new Map<Tensor, Tensor>();
+    if (anomaly && gradient !== undefined) checkGradient(gradient, 'the gradient passed to backward()');
     grads.set(root, gradient ?? root.onesLike());
     for (const t of order) {
       const g = grads.get(t);
@@ -124,11 +135,14 @@ export function backward(root: Tensor, gradient?: Tensor, retainGraph = false): 
       node.inputs.forEach((input, i) => {
         const gi = inputGrads[i];
         if (gi === null || gi === undefined || !input.requiresGrad) return;
+        if (anomaly) checkBackward(node.name, gi, i);
         if (input.node === null) {
           accumulateLeaf(input, gi);
         } else {
           const prev = grads.get(input);
-          grads.set(input, prev === undefined ? gi : prev.add(gi));
+          const sum = prev === undefined ? gi : prev.add(gi);
+          if (anomaly && prev !== undefined) checkGradient(sum, `the sum of the gradients reaching ${input.node.name} (backward)`);
+          grads.set(input, sum);
         }
       });
     }

@@ -40,7 +40,7 @@ export function sizeClass(bytes: number): number {
  * ```ts
  * const heap = new Heap(new WebAssembly.Memory({ initial: 1 }), 1024);
  * const p = heap.alloc(400);
- * heap.views().f32[p >> 2] = 1.5;
+ * heap.views().f32[p >>> 2] = 1.5;
  * heap.free(p);
  * ```
  */

@@ -25,33 +25,33 @@ export class ReferenceBackend implements Backend {
 
   unary(op: UnaryOpName, out: number, x: number, n: number, p0 = 0, p1 = 0): void {
     const f = this.f32();
-    const o = out >> 2, xi = x >> 2;
+    const o = out >>> 2, xi = x >>> 2;
     for (let i = 0; i < n; i++) f[o + i] = unaryRef(op, f[xi + i]!, p0, p1);
   }
 
   unaryGrad(op: UnaryOpName, gx: number, x: number, y: number, gy: number, n: number, p0 = 0, p1 = 0): void {
     const f = this.f32();
     for (let i = 0; i < n; i++) {
-      const xv = f[(x >> 2) + i]!;
-      f[(gx >> 2) + i] = f[(gy >> 2) + i]! * unaryDerivRef(op, xv, p0, p1);
+      const xv = f[(x >>> 2) + i]!;
+      f[(gx >>> 2) + i] = f[(gy >>> 2) + i]! * unaryDerivRef(op, xv, p0, p1);
     }
   }
 
   binary(op: BinaryOpName, out: number, a: number, b: number, shape: readonly number[],
     stridesA: readonly number[], stridesB: readonly number[]): void {
     const f = this.f32();
-    let i = out >> 2;
+    let i = out >>> 2;
     forEachIndex(shape, [stridesA, stridesB], ([oa, ob]) => {
-      f[i++] = binaryRef(op, f[(a >> 2) + oa!]!, f[(b >> 2) + ob!]!);
+      f[i++] = binaryRef(op, f[(a >>> 2) + oa!]!, f[(b >>> 2) + ob!]!);
     });
   }
 
   where(out: number, cond: number, a: number, b: number, shape: readonly number[],
     stridesCond: readonly number[], stridesA: readonly number[], stridesB: readonly number[]): void {
     const f = this.f32();
-    let i = out >> 2;
+    let i = out >>> 2;
     forEachIndex(shape, [stridesCond, stridesA, stridesB], ([oc, oa, ob]) => {
-      f[i++] = f[(cond >> 2) + oc!] !== 0 ? f[(a >> 2) + oa!]! : f[(b >> 2) + ob!]!;
+      f[i++] = f[(cond >>> 2) + oc!] !== 0 ? f[(a >>> 2) + oa!]! : f[(b >>> 2) + ob!]!;
     });
   }
 
@@ -61,14 +61,14 @@ export class ReferenceBackend implements Backend {
       for (let i = 0; i < inner; i++) {
         let acc = op === 'max' ? -Infinity : op === 'min' ? Infinity : op === 'prod' ? 1 : 0;
         for (let l = 0; l < len; l++) {
-          const v = f[(x >> 2) + (o * len + l) * inner + i]!;
+          const v = f[(x >>> 2) + (o * len + l) * inner + i]!;
           if (op === 'max') acc = Number.isNaN(v) || Number.isNaN(acc) ? NaN : Math.max(acc, v);
           else if (op === 'min') acc = Number.isNaN(v) || Number.isNaN(acc) ? NaN : Math.min(acc, v);
           else if (op === 'prod') acc *= v;
           else acc += v;
         }
         if (op === 'mean') acc /= len;
-        f[(out >> 2) + o * inner + i] = acc;
+        f[(out >>> 2) + o * inner + i] = acc;
       }
     }
   }
@@ -80,13 +80,13 @@ export class ReferenceBackend implements Backend {
       for (let i = 0; i < inner; i++) {
         let best = 0;
         for (let l = 0; l < len; l++) {
-          const v = f[(x >> 2) + (o * len + l) * inner + i]!;
-          const bv = f[(x >> 2) + (o * len + best) * inner + i]!;
+          const v = f[(x >>> 2) + (o * len + l) * inner + i]!;
+          const bv = f[(x >>> 2) + (o * len + best) * inner + i]!;
           if (Number.isNaN(bv)) break;
           if (Number.isNaN(v)) { best = l; break; }
           if (op === 'argmax' ? v > bv : v < bv) best = l;
         }
-        iv[(out >> 2) + o * inner + i] = best;
+        iv[(out >>> 2) + o * inner + i] = best;
       }
     }
   }
@@ -102,7 +102,7 @@ export class ReferenceBackend implements Backend {
   private softmaxRows(out: number, x: number, rows: number, cols: number, log: boolean): void {
     const f = this.f32();
     for (let r = 0; r < rows; r++) {
-      const xo = (x >> 2) + r * cols, yo = (out >> 2) + r * cols;
+      const xo = (x >>> 2) + r * cols, yo = (out >>> 2) + r * cols;
       let m = -Infinity;
       for (let c = 0; c < cols; c++) m = Math.max(m, f[xo + c]!);
       let s = 0;
@@ -118,8 +118,8 @@ export class ReferenceBackend implements Backend {
     for (let r = 0; r < rows; r++) {
       const o = r * cols;
       let d = 0;
-      for (let c = 0; c < cols; c++) d += f[(gy >> 2) + o + c]! * f[(y >> 2) + o + c]!;
-      for (let c = 0; c < cols; c++) f[(gx >> 2) + o + c] = f[(y >> 2) + o + c]! * (f[(gy >> 2) + o + c]! - d);
+      for (let c = 0; c < cols; c++) d += f[(gy >>> 2) + o + c]! * f[(y >>> 2) + o + c]!;
+      for (let c = 0; c < cols; c++) f[(gx >>> 2) + o + c] = f[(y >>> 2) + o + c]! * (f[(gy >>> 2) + o + c]! - d);
     }
   }
 
@@ -128,8 +128,8 @@ export class ReferenceBackend implements Backend {
     for (let r = 0; r < rows; r++) {
       const o = r * cols;
       let s = 0;
-      for (let c = 0; c < cols; c++) s += f[(gy >> 2) + o + c]!;
-      for (let c = 0; c < cols; c++) f[(gx >> 2) + o + c] = f[(gy >> 2) + o + c]! - Math.exp(f[(y >> 2) + o + c]!) * s;
+      for (let c = 0; c < cols; c++) s += f[(gy >>> 2) + o + c]!;
+      for (let c = 0; c < cols; c++) f[(gx >>> 2) + o + c] = f[(gy >>> 2) + o + c]! - Math.exp(f[(y >>> 2) + o + c]!) * s;
     }
   }
 
@@ -137,7 +137,7 @@ export class ReferenceBackend implements Backend {
     const f = this.f32();
     const { batch, m, n, k, transA, transB } = args;
     for (let p = 0; p < batch; p++) {
-      const A = (a >> 2) + p * args.strideA, B = (b >> 2) + p * args.strideB, C = (c >> 2) + p * args.strideC;
+      const A = (a >>> 2) + p * args.strideA, B = (b >>> 2) + p * args.strideB, C = (c >>> 2) + p * args.strideC;
       for (let i = 0; i < m; i++) {
         for (let j = 0; j < n; j++) {
           let s = 0;
@@ -151,7 +151,7 @@ export class ReferenceBackend implements Backend {
   }
 
   fill(dtype: DType, out: number, n: number, value: number): void {
-    (dtype === 'int32' ? this.i32() : this.f32()).fill(value, out >> 2, (out >> 2) + n);
+    (dtype === 'int32' ? this.i32() : this.f32()).fill(value, out >>> 2, (out >>> 2) + n);
   }
 
   copy(dst: number, src: number, nbytes: number): void {
@@ -160,23 +160,23 @@ export class ReferenceBackend implements Backend {
 
   stridedCopy(dst: number, src: number, shape: readonly number[], strides: readonly number[]): void {
     const iv = this.i32();
-    let i = dst >> 2;
-    forEachIndex(shape, [strides], ([o]) => { iv[i++] = iv[(src >> 2) + o!]!; });
+    let i = dst >>> 2;
+    forEachIndex(shape, [strides], ([o]) => { iv[i++] = iv[(src >>> 2) + o!]!; });
   }
 
   copyStrided(dst: number, src: number, shape: readonly number[], dstStrides: readonly number[], srcStrides: readonly number[]): void {
     const iv = this.i32();
-    forEachIndex(shape, [dstStrides, srcStrides], ([od, os]) => { iv[(dst >> 2) + od!] = iv[(src >> 2) + os!]!; });
+    forEachIndex(shape, [dstStrides, srcStrides], ([od, os]) => { iv[(dst >>> 2) + od!] = iv[(src >>> 2) + os!]!; });
   }
 
   cast(from: DType, to: DType, dst: number, src: number, n: number): void {
     const f = this.f32(), iv = this.i32();
     for (let i = 0; i < n; i++) {
-      if (from === to) iv[(dst >> 2) + i] = iv[(src >> 2) + i]!;
-      else if (from === 'int32') f[(dst >> 2) + i] = iv[(src >> 2) + i]!;
+      if (from === to) iv[(dst >>> 2) + i] = iv[(src >>> 2) + i]!;
+      else if (from === 'int32') f[(dst >>> 2) + i] = iv[(src >>> 2) + i]!;
       else {
-        const v = f[(src >> 2) + i]!;
-        iv[(dst >> 2) + i] = Number.isNaN(v) ? 0 : Math.max(-2147483648, Math.min(2147483647, Math.trunc(v)));
+        const v = f[(src >>> 2) + i]!;
+        iv[(dst >>> 2) + i] = Number.isNaN(v) ? 0 : Math.max(-2147483648, Math.min(2147483647, Math.trunc(v)));
       }
     }
   }
@@ -186,7 +186,7 @@ export class ReferenceBackend implements Backend {
     for (let o = 0; o < outer; o++)
       for (let j = 0; j < nidx; j++)
         for (let i = 0; i < inner; i++)
-          iv[(out >> 2) + (o * nidx + j) * inner + i] = iv[(x >> 2) + (o * len + iv[(idx >> 2) + j]!) * inner + i]!;
+          iv[(out >>> 2) + (o * nidx + j) * inner + i] = iv[(x >>> 2) + (o * len + iv[(idx >>> 2) + j]!) * inner + i]!;
   }
 
   indexAdd(gx: number, idx: number, gy: number, outer: number, len: number, inner: number, nidx: number): void {
@@ -194,7 +194,7 @@ export class ReferenceBackend implements Backend {
     for (let o = 0; o < outer; o++)
       for (let j = 0; j < nidx; j++)
         for (let i = 0; i < inner; i++)
-          f[(gx >> 2) + (o * len + iv[(idx >> 2) + j]!) * inner + i] += f[(gy >> 2) + (o * nidx + j) * inner + i]!;
+          f[(gx >>> 2) + (o * len + iv[(idx >>> 2) + j]!) * inner + i] += f[(gy >>> 2) + (o * nidx + j) * inner + i]!;
   }
 
   gather(out: number, x: number, idx: number, outer: number, len: number, inner: number, nidx: number): void {
@@ -203,7 +203,7 @@ export class ReferenceBackend implements Backend {
       for (let j = 0; j < nidx; j++)
         for (let i = 0; i < inner; i++) {
           const p = (o * nidx + j) * inner + i;
-          iv[(out >> 2) + p] = iv[(x >> 2) + (o * len + iv[(idx >> 2) + p]!) * inner + i]!;
+          iv[(out >>> 2) + p] = iv[(x >>> 2) + (o * len + iv[(idx >>> 2) + p]!) * inner + i]!;
         }
   }
 
@@ -213,14 +213,14 @@ export class ReferenceBackend implements Backend {
       for (let j = 0; j < nidx; j++)
         for (let i = 0; i < inner; i++) {
           const p = (o * nidx + j) * inner + i;
-          f[(gx >> 2) + (o * len + iv[(idx >> 2) + p]!) * inner + i] += f[(gy >> 2) + p]!;
+          f[(gx >>> 2) + (o * len + iv[(idx >>> 2) + p]!) * inner + i] += f[(gy >>> 2) + p]!;
         }
   }
 
   findOutOfRange(idx: number, n: number, hi: number): number {
     const iv = this.i32();
     for (let j = 0; j < n; j++) {
-      const v = iv[(idx >> 2) + j]!;
+      const v = iv[(idx >>> 2) + j]!;
       if (v < 0 || v >= hi) return j;
     }
     return -1;
@@ -229,13 +229,13 @@ export class ReferenceBackend implements Backend {
   countNonFinite(x: number, n: number): number {
     const f = this.f32();
     let c = 0;
-    for (let i = 0; i < n; i++) if (!Number.isFinite(f[(x >> 2) + i]!)) c++;
+    for (let i = 0; i < n; i++) if (!Number.isFinite(f[(x >>> 2) + i]!)) c++;
     return c;
   }
 
   im2col(col: number, x: number, g: ConvGeometry): void {
     const f = this.f32();
-    let o = col >> 2;
+    let o = col >>> 2;
     for (let c = 0; c < g.C; c++)
       for (let i = 0; i < g.kh; i++)
         for (let j = 0; j < g.kw; j++)
@@ -243,14 +243,14 @@ export class ReferenceBackend implements Backend {
             for (let ow = 0; ow < g.outW; ow++) {
               const ih = oh * g.strideH - g.padH + i * g.dilH, iw = ow * g.strideW - g.padW + j * g.dilW;
               const inside = ih >= 0 && ih < g.H && iw >= 0 && iw < g.W;
-              f[o++] = inside ? f[(x >> 2) + (c * g.H + ih) * g.W + iw]! : 0;
+              f[o++] = inside ? f[(x >>> 2) + (c * g.H + ih) * g.W + iw]! : 0;
             }
   }
 
   col2im(x: number, col: number, g: ConvGeometry): void {
     const f = this.f32();
     const acc = new Float64Array(g.C * g.H * g.W);
-    let o = col >> 2;
+    let o = col >>> 2;
     for (let c = 0; c < g.C; c++)
       for (let i = 0; i < g.kh; i++)
         for (let j = 0; j < g.kw; j++)
@@ -259,7 +259,7 @@ export class ReferenceBackend implements Backend {
               const ih = oh * g.strideH - g.padH + i * g.dilH, iw = ow * g.strideW - g.padW + j * g.dilW;
               if (ih >= 0 && ih < g.H && iw >= 0 && iw < g.W) acc[(c * g.H + ih) * g.W + iw] += f[o]!;
             }
-    for (let k = 0; k < acc.length; k++) f[(x >> 2) + k] += acc[k]!;
+    for (let k = 0; k < acc.length; k++) f[(x >>> 2) + k] += acc[k]!;
   }
 
   maxPool2d(out: number, argmax: number, x: number, planes: number, g: Pool2dGeometry): void {
@@ -274,12 +274,12 @@ export class ReferenceBackend implements Backend {
               const ih = oh * g.strideH - g.padH + i * g.dilH, iw = ow * g.strideW - g.padW + j * g.dilW;
               if (ih < 0 || ih >= g.H || iw < 0 || iw >= g.W) continue;
               const idx = ih * g.W + iw;
-              const v = f[(x >> 2) + p * g.H * g.W + idx]!;
+              const v = f[(x >>> 2) + p * g.H * g.W + idx]!;
               if (arg < 0) arg = idx; // PyTorch starts at the first real cell
               if (v > best || Number.isNaN(v)) { best = v; arg = idx; }
             }
-          f[(out >> 2) + o] = best;
-          iv[(argmax >> 2) + o] = arg;
+          f[(out >>> 2) + o] = best;
+          iv[(argmax >>> 2) + o] = arg;
         }
   }
 
@@ -289,22 +289,22 @@ export class ReferenceBackend implements Backend {
     const acc = new Float64Array(planes * plane);
     for (let p = 0; p < planes; p++)
       for (let o = 0; o < n; o++) {
-        const a = iv[(argmax >> 2) + p * n + o]!;
-        if (a >= 0) acc[p * plane + a] += f[(gy >> 2) + p * n + o]!;
+        const a = iv[(argmax >>> 2) + p * n + o]!;
+        if (a >= 0) acc[p * plane + a] += f[(gy >>> 2) + p * n + o]!;
       }
-    for (let k = 0; k < acc.length; k++) f[(gx >> 2) + k] += acc[k]!;
+    for (let k = 0; k < acc.length; k++) f[(gx >>> 2) + k] += acc[k]!;
   }
 
   avgPool2d(out: number, x: number, planes: number, g: AvgPool2dGeometry, countIncludePad: boolean): void {
     const f = this.f32();
-    let o = out >> 2;
+    let o = out >>> 2;
     for (let p = 0; p < planes; p++)
       for (let oh = 0; oh < g.outH; oh++)
         for (let ow = 0; ow < g.outW; ow++) {
           const w = avgWindow(g, oh, ow, countIncludePad);
           let s = 0;
           for (let ih = w.hs; ih < w.he; ih++)
-            for (let iw = w.ws; iw < w.we; iw++) s += f[(x >> 2) + (p * g.H + ih) * g.W + iw]!;
+            for (let iw = w.ws; iw < w.we; iw++) s += f[(x >>> 2) + (p * g.H + ih) * g.W + iw]!;
           f[o++] = s / w.divisor;
         }
   }
@@ -312,7 +312,7 @@ export class ReferenceBackend implements Backend {
   avgPool2dGrad(gx: number, gy: number, planes: number, g: AvgPool2dGeometry, countIncludePad: boolean): void {
     const f = this.f32();
     const acc = new Float64Array(planes * g.H * g.W);
-    let o = gy >> 2;
+    let o = gy >>> 2;
     for (let p = 0; p < planes; p++)
       for (let oh = 0; oh < g.outH; oh++)
         for (let ow = 0; ow < g.outW; ow++) {
@@ -321,14 +321,14 @@ export class ReferenceBackend implements Backend {
           for (let ih = w.hs; ih < w.he; ih++)
             for (let iw = w.ws; iw < w.we; iw++) acc[(p * g.H + ih) * g.W + iw] += v;
         }
-    for (let k = 0; k < acc.length; k++) f[(gx >> 2) + k] += acc[k]!;
+    for (let k = 0; k < acc.length; k++) f[(gx >>> 2) + k] += acc[k]!;
   }
 
   addBiasNCHW(y: number, bias: number, N: number, C: number, HW: number): void {
     const f = this.f32();
     for (let n = 0; n < N; n++)
       for (let c = 0; c < C; c++)
-        for (let k = 0; k < HW; k++) f[(y >> 2) + (n * C + c) * HW + k] += f[(bias >> 2) + c]!;
+        for (let k = 0; k < HW; k++) f[(y >>> 2) + (n * C + c) * HW + k] += f[(bias >>> 2) + c]!;
   }
 
   biasGradNCHW(gb: number, gy: number, N: number, C: number, HW: number): void {
@@ -336,8 +336,8 @@ export class ReferenceBackend implements Backend {
     for (let c = 0; c < C; c++) {
       let s = 0;
       for (let n = 0; n < N; n++)
-        for (let k = 0; k < HW; k++) s += f[(gy >> 2) + (n * C + c) * HW + k]!;
-      f[(gb >> 2) + c] = s;
+        for (let k = 0; k < HW; k++) s += f[(gy >>> 2) + (n * C + c) * HW + k]!;
+      f[(gb >>> 2) + c] = s;
     }
   }
 
@@ -346,8 +346,8 @@ export class ReferenceBackend implements Backend {
     weightDecay: number, nesterov: boolean, firstStep: boolean, maximize: boolean): void {
     const f = this.f32();
     for (let i = 0; i < n; i++) {
-      const pi = (p >> 2) + i, bi = (buf >> 2) + i;
-      let d = maximize ? -f[(g >> 2) + i]! : f[(g >> 2) + i]!;
+      const pi = (p >>> 2) + i, bi = (buf >>> 2) + i;
+      let d = maximize ? -f[(g >>> 2) + i]! : f[(g >>> 2) + i]!;
       if (weightDecay !== 0) d += weightDecay * f[pi]!;
       if (momentum !== 0) {
         const b = firstStep ? d : momentum * f[bi]! + (1 - dampening) * d;
@@ -363,9 +363,9 @@ export class ReferenceBackend implements Backend {
     biasCorrection2: number, maximize: boolean): void {
     const f = this.f32();
     for (let i = 0; i < n; i++) {
-      const pi = (p >> 2) + i, mi = (m >> 2) + i, vi = (v >> 2) + i, xi = (vmax >> 2) + i;
+      const pi = (p >>> 2) + i, mi = (m >>> 2) + i, vi = (v >>> 2) + i, xi = (vmax >>> 2) + i;
       let pv = f[pi]!;
-      let d = maximize ? -f[(g >> 2) + i]! : f[(g >> 2) + i]!;
+      let d = maximize ? -f[(g >>> 2) + i]! : f[(g >>> 2) + i]!;
       if (decoupled) pv *= 1 - lr * weightDecay;
       else if (weightDecay !== 0) d += weightDecay * pv;
       const mv = beta1 * f[mi]! + (1 - beta1) * d;
@@ -385,8 +385,8 @@ export class ReferenceBackend implements Backend {
     eps: number, weightDecay: number, momentum: number, centered: boolean, maximize: boolean): void {
     const f = this.f32();
     for (let i = 0; i < n; i++) {
-      const pi = (p >> 2) + i, si = (squareAvg >> 2) + i, ai = (gradAvg >> 2) + i, bi = (buf >> 2) + i;
-      let d = maximize ? -f[(g >> 2) + i]! : f[(g >> 2) + i]!;
+      const pi = (p >>> 2) + i, si = (squareAvg >>> 2) + i, ai = (gradAvg >>> 2) + i, bi = (buf >>> 2) + i;
+      let d = maximize ? -f[(g >>> 2) + i]! : f[(g >>> 2) + i]!;
       if (weightDecay !== 0) d += weightDecay * f[pi]!;
       const s = alpha * f[si]! + (1 - alpha) * d * d;
       f[si] = s;
@@ -411,8 +411,8 @@ export class ReferenceBackend implements Backend {
   adagradStep(p: number, g: number, sum: number, n: number, clr: number, weightDecay: number, eps: number, maximize: boolean): void {
     const f = this.f32();
     for (let i = 0; i < n; i++) {
-      const pi = (p >> 2) + i, si = (sum >> 2) + i;
-      let d = maximize ? -f[(g >> 2) + i]! : f[(g >> 2) + i]!;
+      const pi = (p >>> 2) + i, si = (sum >>> 2) + i;
+      let d = maximize ? -f[(g >>> 2) + i]! : f[(g >>> 2) + i]!;
       if (weightDecay !== 0) d += weightDecay * f[pi]!;
       const s = f[si]! + d * d;
       f[si] = s;
@@ -424,7 +424,7 @@ export class ReferenceBackend implements Backend {
     const f = this.f32();
     let acc = 0;
     for (let i = 0; i < n; i++) {
-      const a = Math.abs(f[(x >> 2) + i]!);
+      const a = Math.abs(f[(x >>> 2) + i]!);
       if (normType === Infinity) acc = Number.isNaN(a) || Number.isNaN(acc) ? NaN : Math.max(acc, a);
       else acc += normType === 2 ? a * a : normType === 1 ? a : Math.pow(a, normType);
     }
@@ -443,8 +443,8 @@ export class ReferenceBackend implements Backend {
             if (j < 0) j = -j;
             if (j >= n) j = 2 * (n - 1) - j;
           }
-          const v = j >= 0 && j < n ? f[(x >> 2) + r * n + j]! : 0;
-          f[(out >> 2) + (r * nFrames + fr) * frameLength + i] = v * f[(window >> 2) + i]!;
+          const v = j >= 0 && j < n ? f[(x >>> 2) + r * n + j]! : 0;
+          f[(out >>> 2) + (r * nFrames + fr) * frameLength + i] = v * f[(window >>> 2) + i]!;
         }
       }
     }
@@ -463,13 +463,13 @@ export class ReferenceBackend implements Backend {
       for (let k = 0; k < bins; k++) {
         let re = 0, im = 0;
         for (let j = 0; j < nFft; j++) {
-          const v = f[(x >> 2) + r * nFft + j]!;
+          const v = f[(x >>> 2) + r * nFft + j]!;
           const t = (j * k) % nFft; // exact index of the angle 2π·jk/n
           re += v * cos[t]!;
           im -= v * sin[t]!;
         }
-        f[(out >> 2) + 2 * (r * bins + k)] = re;
-        f[(out >> 2) + 2 * (r * bins + k) + 1] = im;
+        f[(out >>> 2) + 2 * (r * bins + k)] = re;
+        f[(out >>> 2) + 2 * (r * bins + k) + 1] = im;
       }
     }
   }
@@ -477,9 +477,9 @@ export class ReferenceBackend implements Backend {
   complexPower(out: number, z: number, n: number, power: 1 | 2): void {
     const f = this.f32();
     for (let i = 0; i < n; i++) {
-      const re = f[(z >> 2) + 2 * i]!, im = f[(z >> 2) + 2 * i + 1]!;
+      const re = f[(z >>> 2) + 2 * i]!, im = f[(z >>> 2) + 2 * i + 1]!;
       const p = re * re + im * im;
-      f[(out >> 2) + i] = power === 1 ? Math.sqrt(p) : p;
+      f[(out >>> 2) + i] = power === 1 ? Math.sqrt(p) : p;
     }
   }
 
@@ -490,9 +490,9 @@ export class ReferenceBackend implements Backend {
       for (let t = 0; t < T; t++) {
         let acc = 0;
         for (let k = 1; k <= N; k++) {
-          acc += k * (f[(x >> 2) + r * T + Math.min(t + k, T - 1)]! - f[(x >> 2) + r * T + Math.max(t - k, 0)]!);
+          acc += k * (f[(x >>> 2) + r * T + Math.min(t + k, T - 1)]! - f[(x >>> 2) + r * T + Math.max(t - k, 0)]!);
         }
-        f[(out >> 2) + r * T + t] = acc / denom;
+        f[(out >>> 2) + r * T + t] = acc / denom;
       }
     }
   }

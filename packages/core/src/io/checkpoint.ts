@@ -65,6 +65,41 @@ export function saveCheckpoint(parts: CheckpointParts): Uint8Array {
   });
 }
 
+interface CheckpointMeta {
+  version: 1;
+  epoch: number;
+  optimizer: { paramGroups: OptimizerStateDict['paramGroups']; state: Record<string, Record<string, number>> } | null;
+  scheduler: unknown;
+  rng: (number | null)[];
+  extra: Record<string, unknown>;
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
+
+/** Checks the structure of the checkpoint's JSON before anything is restored (a corrupt file changes nothing). */
+function checkMeta(meta: unknown): CheckpointMeta {
+  const bad = (what: string, v: unknown) =>
+    new SimdgradError(`loadCheckpoint: the checkpoint metadata is corrupt: ${what} (got ${JSON.stringify(v)?.slice(0, 80)})`);
+  if (!isObject(meta)) throw bad('it must be an object', meta);
+  if (meta.version !== 1) throw new SimdgradError(`loadCheckpoint: unsupported checkpoint version ${JSON.stringify(meta.version)} (expected 1)`);
+  if (!Number.isSafeInteger(meta.epoch) || (meta.epoch as number) < 0) throw bad('"epoch" must be an integer ≥ 0', meta.epoch);
+  const opt = meta.optimizer;
+  if (opt !== null) {
+    if (!isObject(opt) || !Array.isArray(opt.paramGroups) || !isObject(opt.state)) throw bad('"optimizer" must be null or { paramGroups: [...], state: {...} }', opt);
+    for (const [idx, scalars] of Object.entries(opt.state as Record<string, unknown>)) {
+      if (!/^\d+$/.test(idx) || !isObject(scalars) || !Object.values(scalars).every((v) => typeof v === 'number')) throw bad(`"optimizer.state.${idx}" must be an object of numbers`, scalars);
+    }
+  }
+  const rng = meta.rng;
+  if (!Array.isArray(rng) || rng.length !== 5 || !rng.slice(0, 4).every((v) => Number.isInteger(v) && v >= 0 && v <= 0xffffffff)
+    || rng.slice(0, 4).every((v) => v === 0) || !(rng[4] === null || typeof rng[4] === 'number')) {
+    throw bad('"rng" must be 4 uint32 words (not all 0) and a spare number or null', rng);
+  }
+  if (meta.extra !== undefined && !isObject(meta.extra)) throw bad('"extra" must be an object', meta.extra);
+  if (!('scheduler' in meta)) throw bad('"scheduler" is missing', undefined);
+  return { ...(meta as unknown as CheckpointMeta), extra: (meta.extra as Record<string, unknown> | undefined) ?? {} };
+}
+
 /**
  * Restores a checkpoint written by `saveCheckpoint` into the given model, optimizer and scheduler (which
  * must have the same structure), and the global generator. Returns the epoch and extras.
@@ -75,13 +110,13 @@ export function loadCheckpoint(bytes: Uint8Array, parts: Omit<CheckpointParts, '
   try {
     const raw = file.metadata[KEY];
     if (raw === undefined) throw new SimdgradError(`loadCheckpoint: not a simdgrad checkpoint (no '${KEY}' metadata)`);
-    let meta: { version: number; epoch: number; optimizer: { paramGroups: OptimizerStateDict['paramGroups']; state: Record<string, Record<string, number>> } | null; scheduler: unknown; rng: (number | null)[]; extra: Record<string, unknown> };
+    let parsed: unknown;
     try {
-      meta = JSON.parse(raw);
+      parsed = JSON.parse(raw);
     } catch (e) {
       throw new SimdgradError(`loadCheckpoint: the checkpoint metadata is not valid JSON (${(e as Error).message})`);
     }
-    if (meta.version !== 1) throw new SimdgradError(`loadCheckpoint: unsupported checkpoint version ${meta.version} (expected 1)`);
+    const meta = checkMeta(parsed);
     const modelState: Record<string, Tensor> = {};
     for (const [k, t] of Object.entries(file.tensors)) if (k.startsWith('model.')) modelState[k.slice(6)] = t;
     parts.model.loadStateDict(modelState);

@@ -76,7 +76,7 @@ export function dropout(x: Tensor, p = 0.5, training = true): Tensor {
   if (p === 1) return x.mul(0);
   const mask = empty(x.shape);
   const v = mask.backend.heap.views().f32;
-  const start = mask.ptr >> 2;
+  const start = mask.ptr >>> 2;
   const scale = 1 / (1 - p);
   for (let i = 0; i < mask.size; i++) v[start + i] = generator.uniform() >= p ? scale : 0;
   const out = x.mul(mask);
@@ -92,6 +92,7 @@ export function layerNorm(x: Tensor, normalizedShape: number | readonly number[]
   if (shape.length > x.ndim || tail.some((d, i) => d !== shape[i])) {
     throw new SimdgradError(`layerNorm: normalizedShape ${fmtShape(shape)} does not match the trailing dims of the input ${fmtShape(x.shape)}`);
   }
+  if (typeof eps !== 'number' || !(eps >= 0 && eps < Infinity)) throw new SimdgradError(`layerNorm: eps must be a finite number ≥ 0 (got ${eps})`);
   const dims = shape.map((_, i) => x.ndim - shape.length + i);
   const mu = x.mean(dims, true);
   const xc = x.sub(mu);
@@ -120,6 +121,8 @@ export function batchNorm(x: Tensor, runningMean: Tensor | null, runningVar: Ten
   bias?: Tensor | null, training = false, momentum = 0.1, eps = 1e-5): Tensor {
   checkTensor('batchNorm', x, 'input');
   if (x.ndim < 2) throw new SimdgradError(`batchNorm: expected an input with ≥ 2 dims [N, C, …] (got ${fmtShape(x.shape)})`);
+  if (typeof eps !== 'number' || !(eps >= 0 && eps < Infinity)) throw new SimdgradError(`batchNorm: eps must be a finite number ≥ 0 (got ${eps})`);
+  if (typeof momentum !== 'number' || !(momentum >= 0 && momentum <= 1)) throw new SimdgradError(`batchNorm: momentum must be in [0, 1] (got ${momentum})`);
   const c = x.shape[1]!;
   const dims = x.shape.map((_, i) => i).filter((i) => i !== 1);
   const bshape = x.shape.map((d, i) => (i === 1 ? c : 1));
@@ -197,7 +200,13 @@ function nllFlat(op: string, lp: Tensor, tg: Tensor, reduction: Reduction, optio
     keepMask = tf.ne(ignore);
     safeTarget = where(keepMask, tf, 0).int();
   }
-  let picked = lp.gather(1, safeTarget.unsqueeze(1)).squeeze(1).neg();
+  let picked: Tensor;
+  try {
+    picked = lp.gather(1, safeTarget.unsqueeze(1)).squeeze(1).neg();
+  } catch (e) {
+    if (!(e instanceof SimdgradError)) throw e;
+    throw new SimdgradError(`${op}: a target class is out of range for ${c} classes (${e.message}) (help: targets are class indices 0…${c - 1})`);
+  }
   let w: Tensor | null = null;
   if (options.weight) {
     const weight = checkTensor(op, options.weight, 'weight');
@@ -270,7 +279,7 @@ export function l1Loss(input: Tensor, target: Tensor, reduction: Reduction = 'me
 /** Huber loss: quadratic below delta, linear above. */
 export function huberLoss(input: Tensor, target: Tensor, reduction: Reduction = 'mean', delta = 1): Tensor {
   checkPair('huberLoss', input, target);
-  if (!(delta > 0)) throw new SimdgradError(`huberLoss: delta must be > 0 (got ${delta})`);
+  if (!(delta > 0 && delta < Infinity)) throw new SimdgradError(`huberLoss: delta must be a finite number > 0 (got ${delta})`);
   const d = input.sub(target).abs();
   const q = d.clamp(null, delta);
   // 0.5·q² + delta·(d − q): equals 0.5·d² below delta and delta·(d − delta/2) above

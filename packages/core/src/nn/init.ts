@@ -9,7 +9,7 @@ function fill(t: Tensor, next: () => number): Tensor {
   t.assertAlive('init');
   if (t.dtype !== 'float32' || !t.isContiguous()) throw new SimdgradError(`init: expected a contiguous float32 tensor (got ${t.dtype} ${fmtShape(t.shape)})`);
   const v = t.backend.heap.views().f32;
-  const start = t.ptr >> 2;
+  const start = t.ptr >>> 2;
   for (let i = 0; i < t.size; i++) v[start + i] = next();
   return t;
 }

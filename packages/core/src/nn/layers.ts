@@ -147,7 +147,7 @@ abstract class BatchNormBase extends Module {
     const rv = this.trackRunningStats ? this.buffer('running_var') : null;
     if (this.training && this.trackRunningStats) {
       const n = this.buffer('num_batches_tracked')!;
-      n.backend.heap.views().i32[n.ptr >> 2]! += 1;
+      n.backend.heap.views().i32[n.ptr >>> 2]! += 1;
     }
     return F.batchNorm(x, rm, rv, this.weight, this.bias, useBatch, this.momentum, this.eps);
   }

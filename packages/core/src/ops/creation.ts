@@ -117,7 +117,7 @@ export function tensor(data: NestedArray | ArrayLike<number> | Float32Array | In
   }
   const t = empty(shape, dtype);
   const v = t.backend.heap.views();
-  const start = t.ptr >> 2;
+  const start = t.ptr >>> 2;
   if (dtype === 'int32') {
     for (let i = 0; i < flat.length; i++) {
       const x = Number(flat[i]);
@@ -191,7 +191,7 @@ function randomFilled(op: string, shape: readonly number[], opts: TensorOptions,
   const t = empty(checkShape(op, shape), dtype);
   const v = t.backend.heap.views();
   const arr = dtype === 'int32' ? v.i32 : v.f32;
-  const start = t.ptr >> 2;
+  const start = t.ptr >>> 2;
   for (let i = 0; i < t.size; i++) arr[start + i] = next();
   return finish(op, t, opts);
 }

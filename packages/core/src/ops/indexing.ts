@@ -15,7 +15,7 @@ function checkIndex(op: string, index: unknown, size: number, dimName: string): 
   const ic = contiguous(index);
   const bad = ic.backend.findOutOfRange(ic.ptr, ic.size, size);
   if (bad >= 0) {
-    const value = ic.backend.heap.views().i32[(ic.ptr >> 2) + bad];
+    const value = ic.backend.heap.views().i32[(ic.ptr >>> 2) + bad];
     release(ic, index);
     throw new SimdgradError(`${op}: index ${value} at position ${bad} is out of range for ${dimName} of size ${size}`);
   }

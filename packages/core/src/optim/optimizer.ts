@@ -90,6 +90,13 @@ export abstract class Optimizer<O extends BaseOptions = BaseOptions> {
    */
   step(closure?: () => number): number | undefined {
     const loss = closure?.();
+    this.paramGroups.forEach((group, i) => {
+      // NOTE: a NaN or Infinity lr would silently turn every parameter into NaN in the fused kernel
+      const lr = group.lr as unknown;
+      if (typeof lr !== 'number' || !(lr >= 0 && lr < Infinity)) {
+        throw new SimdgradError(`${this.name}.step: the learning rate of parameter group ${i} is ${describe(lr)} (expected a finite number ≥ 0) (help: check what set paramGroups[${i}].lr)`);
+      }
+    });
     noGrad(() => {
       for (const group of this.paramGroups) this.updateGroup(group);
     });
@@ -244,7 +251,7 @@ export abstract class Optimizer<O extends BaseOptions = BaseOptions> {
         const buf = entry[k];
         if (buf === undefined) continue;
         const t = stateTensor(p, 0);
-        t.backend.heap.views().f32.set(buf as Float32Array | number[], t.ptr >> 2);
+        t.backend.heap.views().f32.set(buf as Float32Array | number[], t.ptr >>> 2);
         st.buffers[k] = t;
       }
       this.state.set(p, st);
@@ -334,9 +341,10 @@ export function describe(v: unknown): string {
 
 // ---- option checks shared by the optimizers ------------------------------------------------------
 
-/** `${op}: invalid ${what}: ${v} (expected ≥ 0)` unless v is a number ≥ 0. */
+/** `${op}: invalid ${what}: ${v} (expected ≥ 0)` unless v is a finite number ≥ 0. */
 export function checkNonNegative(op: string, what: string, v: unknown): void {
   if (typeof v !== 'number' || !(v >= 0)) throw new SimdgradError(`${op}: invalid ${what}: ${describe(v)} (expected ≥ 0)`);
+  if (v === Infinity) throw new SimdgradError(`${op}: invalid ${what}: Infinity (expected a finite number ≥ 0)`);
 }
 
 export function checkBoolean(op: string, what: string, v: unknown): void {
@@ -344,5 +352,5 @@ export function checkBoolean(op: string, what: string, v: unknown): void {
 }
 
 export function checkNumber(op: string, what: string, v: unknown): void {
-  if (typeof v !== 'number' || Number.isNaN(v)) throw new SimdgradError(`${op}: ${what} must be a number (got ${describe(v)})`);
+  if (typeof v !== 'number' || !Number.isFinite(v)) throw new SimdgradError(`${op}: ${what} must be a finite number (got ${describe(v)})`);
 }
