@@ -1,5 +1,8 @@
 // A tiny static server for dist/ on 127.0.0.1 that sends COOP/COEP, so the pages are cross-origin
 // isolated (SharedArrayBuffer, and so threads, are allowed). `node server.mjs [--port N] [dir]`.
+// It also serves the repo's data/fashion-mnist/ under /data/fashion-mnist/ (not copied into dist/),
+// so the digits page can train on Fashion-MNIST; a plain static host without them shows the option
+// as "files not served".
 import { createReadStream, statSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { dirname, extname, join, normalize, resolve, sep } from 'node:path';
@@ -18,15 +21,24 @@ const TYPES = {
   '.gz': 'application/gzip',
 };
 
+/** The repo's Fashion-MNIST files, served under /data/fashion-mnist/ by default. */
+export const fashionMnistDir = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'data', 'fashion-mnist');
+
 /**
  * Serves `root` on host:port (port 0 picks a free one). Resolves with the base URL and a close().
- * @param {{ root: string, port?: number, host?: string, isolate?: boolean }} options
+ * `mounts` maps URL prefixes (ending in '/') to more folders (default: the repo's Fashion-MNIST
+ * under '/data/fashion-mnist/'; pass {} for none).
+ * @param {{ root: string, port?: number, host?: string, isolate?: boolean, mounts?: Record<string, string> }} options
  */
-export function startServer({ root, port = 0, host = '127.0.0.1', isolate = true }) {
-  const base = resolve(root);
+export function startServer({ root, port = 0, host = '127.0.0.1', isolate = true, mounts = { '/data/fashion-mnist/': fashionMnistDir } }) {
+  const mounted = Object.entries(mounts).map(([prefix, dir]) => [prefix, resolve(dir)]);
   const server = createServer((req, res) => {
     const path = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
-    let file = normalize(join(base, path));
+    let base = resolve(root), rest = path;
+    for (const [prefix, dir] of mounted) {
+      if (path.startsWith(prefix)) { base = dir; rest = path.slice(prefix.length - 1); break; }
+    }
+    let file = normalize(join(base, rest));
     if (file !== base && !file.startsWith(base + sep)) {
       res.writeHead(403).end('forbidden');
       return;

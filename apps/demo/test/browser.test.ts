@@ -180,6 +180,43 @@ describe('demo site in Chromium', () => {
     await finish(page, errors, 'digits');
   });
 
+  it('digits: trains an MLP on Fashion-MNIST (served from the repo) for 1 epoch, above 70% held out', async () => {
+    const { page, errors } = await open('digits.html');
+    await engineReady(page);
+    await page.waitForSelector('#dataset[data-fashion="served"]', { state: 'attached', timeout: 5_000 });
+    await page.selectOption('#dataset', 'fashion');
+    await page.selectOption('#model', 'mlp');
+    await page.fill('#epochs', '1');
+    await page.click('#train');
+    await page.waitForSelector('#stats[data-done="true"][data-dataset="fashion"]', { state: 'attached', timeout: 20_000 });
+    expect(Number(await page.getAttribute('#stats', 'data-test-accuracy'))).toBeGreaterThan(0.7);
+    expect(await page.textContent('#status')).toContain('Fashion-MNIST');
+    // a few held-out images with the model's guesses, named by class; the drawing pad is for UCI digits
+    await page.waitForSelector('#gallery[data-count="8"]', { state: 'attached', timeout: 5_000 });
+    const captions = await page.locator('#gallery figcaption').allTextContents();
+    expect(captions.length).toBe(8);
+    const classes = ['T-shirt/top', 'Trouser', 'Pullover', 'Dress', 'Coat', 'Sandal', 'Shirt', 'Sneaker', 'Bag', 'Ankle boot'];
+    for (const c of captions) expect(classes.some((name) => c.startsWith(name))).toBe(true);
+    expect(await page.locator('#probs span').allTextContents()).toEqual(expect.arrayContaining(['Ankle boot', 'T-shirt/top']));
+    expect(await page.isHidden('#draw-card')).toBe(true);
+    await finish(page, errors, 'digits-fashion');
+  });
+
+  it('digits: on a static host without the Fashion-MNIST files, the option says "files not served"', async () => {
+    if (missing) throw new Error(missing);
+    const plain = await startServer({ root: dist, mounts: {} });
+    try {
+      const page = await browser.newPage();
+      await page.goto(plain.url + 'digits.html');
+      await page.waitForSelector('#dataset[data-fashion="missing"]', { state: 'attached', timeout: 15_000 });
+      expect(await page.textContent('#dataset option[value="fashion"]')).toContain('files not served');
+      expect(await page.locator('#dataset option[value="fashion"]').isDisabled()).toBe(true);
+      await page.close();
+    } finally {
+      await plain.close();
+    }
+  });
+
   it('spoken digits: recognises a "seven" from the (fake) microphone, and an uploaded WAV', async () => {
     const { page, errors } = await open('spoken.html');
     await engineReady(page);

@@ -1,4 +1,5 @@
-// The digits page: train on the UCI digits in the worker, then draw a digit and read the probabilities.
+// The digits page: train on the UCI digits in the worker, then draw a digit and read the probabilities;
+// or train on Fashion-MNIST (when the site serves its files) and look at held-out images.
 import { Plot } from '../../shared/chart.js';
 import { byId, mountNav, showEngineStatus, showError } from '../../shared/layout.js';
 import { WorkerClient } from '../../shared/worker-client.js';
@@ -6,10 +7,12 @@ import { divergingColor, sequentialColor } from '../../shared/scale.js';
 import { DrawPad } from './draw-pad.js';
 import { toUciPixels } from './downsample.js';
 import type { DigitsIn, DigitsOut } from './messages.js';
+import { DATASET_INFO, FASHION_FILES, type DigitsDataset } from './datasets.js';
 import type { Attribution, DigitsModel, ExplainMethod } from './train.js';
 
 mountNav('digits.html');
 const el = {
+  dataset: byId<HTMLSelectElement>('dataset'),
   model: byId<HTMLSelectElement>('model'),
   epochs: byId<HTMLInputElement>('epochs'),
   lr: byId<HTMLInputElement>('lr'),
@@ -26,7 +29,18 @@ const el = {
   explain: byId<HTMLSelectElement>('explain'),
   saliency: byId<HTMLCanvasElement>('saliency'),
   explainNote: byId('explain-note'),
+  drawCard: byId('draw-card'),
+  explainCard: byId('explain-card'),
+  galleryCard: byId('gallery-card'),
+  gallery: byId('gallery'),
+  more: byId<HTMLButtonElement>('more'),
+  seesTitle: byId('sees-title'),
 };
+// Fashion-MNIST's files, relative to the page (dev.mjs and server.mjs serve the repo's data/fashion-mnist/ there)
+const fashionUrl = new URL('data/fashion-mnist/', location.href).href;
+/** The data set of the trained (or training) model. */
+let dataset: DigitsDataset = 'uci';
+let galleryStart = 0;
 
 const curve = new Plot(byId<HTMLCanvasElement>('curve'), { xLabel: 'epoch', yLabel: 'cross-entropy', logY: true });
 let history: { epoch: number[]; train: number[]; test: number[] } = { epoch: [], train: [], test: [] };
@@ -55,14 +69,58 @@ for (let k = 0; k < 10; k++) {
   names.push(name);
 }
 
-function showPixels(pixels: Float32Array): void {
-  const g = el.pixels.getContext('2d')!;
-  const image = new ImageData(8, 8);
-  for (let i = 0; i < 64; i++) {
-    const v = Math.round((pixels[i]! / 16) * 255);
+/** Draws a square grey image of raw pixels (0..maxPixel) into a canvas of its size. */
+function drawImage(canvas: HTMLCanvasElement, pixels: Float32Array, side: number, maxPixel: number): void {
+  if (canvas.width !== side) canvas.width = canvas.height = side;
+  const image = new ImageData(side, side);
+  for (let i = 0; i < side * side; i++) {
+    const v = Math.round(((pixels[i] ?? 0) / maxPixel) * 255);
     image.data.set([v, v, v, 255], 4 * i);
   }
-  g.putImageData(image, 0, 0);
+  canvas.getContext('2d')!.putImageData(image, 0, 0);
+}
+
+function showPixels(pixels: Float32Array): void {
+  const { side, maxPixel } = DATASET_INFO[dataset];
+  drawImage(el.pixels, pixels, side, maxPixel);
+}
+
+/** Class names on the probability bars. */
+function showClassNames(): void {
+  const { classes } = DATASET_INFO[dataset];
+  names.forEach((n, k) => { n.textContent = classes[k]!; });
+}
+
+/** The layout for a data set: drawing and attributions for UCI digits, a gallery for Fashion-MNIST. */
+function showLayout(): void {
+  const fashion = dataset === 'fashion';
+  el.drawCard.hidden = fashion;
+  el.explainCard.hidden = fashion;
+  el.galleryCard.hidden = !fashion;
+  el.seesTitle.textContent = fashion ? 'A held-out image, and what the model thinks' : 'What the model sees, and thinks';
+  showClassNames();
+  showPixels(new Float32Array(DATASET_INFO[dataset].side ** 2));
+}
+
+function showGallery(items: Extract<DigitsOut, { type: 'gallery' }>['items']): void {
+  const { classes, side, maxPixel } = DATASET_INFO[dataset];
+  el.gallery.replaceChildren();
+  for (const it of items) {
+    const fig = document.createElement('figure');
+    const c = document.createElement('canvas');
+    drawImage(c, it.pixels, side, maxPixel);
+    const cap = document.createElement('figcaption');
+    const right = it.predicted === it.label;
+    cap.className = right ? 'right' : 'wrong';
+    cap.textContent = `${classes[it.predicted]} ${(100 * it.probability).toFixed(0)}%` + (right ? '' : ` (is ${classes[it.label]})`);
+    Object.assign(fig.dataset, { label: String(it.label), predicted: String(it.predicted) });
+    fig.append(c, cap);
+    // click an image to see its class probabilities
+    c.addEventListener('click', () => { predict(it.pixels); el.status.textContent = `Held-out image #${it.index}, labelled ${classes[it.label]}.`; });
+    el.gallery.append(fig);
+  }
+  el.gallery.dataset['count'] = String(items.length);
+  if (items[0]) predict(items[0].pixels);
 }
 
 function showProbs(probs: Float32Array | null): void {
@@ -78,7 +136,7 @@ function showProbs(probs: Float32Array | null): void {
     values[k]!.textContent = `${(100 * probs[k]!).toFixed(1)}%`;
     names[k]!.classList.toggle('best', k === best);
   }
-  el.prediction.textContent = String(best);
+  el.prediction.textContent = DATASET_INFO[dataset].classes[best]!;
   el.prediction.dataset['class'] = String(best);
   el.prediction.dataset['probability'] = String(probs[best]);
 }
@@ -145,6 +203,7 @@ worker.ready.then(
     showEngineStatus(byId('engine'), info, isolated, 'the training worker');
     el.train.disabled = false;
     el.status.textContent = 'Ready: train a model (a few seconds), then draw a digit.';
+    checkFashion();
   },
   (e: Error) => showError(e.message),
 );
@@ -161,14 +220,19 @@ const onEpoch = (m: Extract<DigitsOut, { type: 'progress' }>) => {
   Object.assign(el.stats.dataset, { epoch: String(m.epoch), testAccuracy: String(m.testAccuracy) });
   trained = true;
   el.sample.disabled = false;
-  if (lastPixels) predict(lastPixels);
+  el.more.disabled = false;
+  if (lastPixels && dataset === 'uci') predict(lastPixels);
+  if (dataset === 'fashion') worker.send({ type: 'gallery', start: galleryStart, count: 8 });
 };
 worker
+  .on('loading', () => { el.status.textContent = 'Fetching and parsing Fashion-MNIST…'; })
   .on('begin', (m) => { el.status.textContent = `Training on ${m.trainSize} images, testing on ${m.testSize}…`; })
   .on('progress', onEpoch)
   .on('done', (m) => {
     onEpoch({ ...m, type: 'progress' });
-    el.status.textContent = `Trained in ${m.seconds.toFixed(1)} s: ${(100 * m.testAccuracy).toFixed(1)}% on held-out digits. Draw one!`;
+    el.status.textContent = dataset === 'fashion'
+      ? `Trained in ${m.seconds.toFixed(1)} s: ${(100 * m.testAccuracy).toFixed(1)}% on held-out Fashion-MNIST images.`
+      : `Trained in ${m.seconds.toFixed(1)} s: ${(100 * m.testAccuracy).toFixed(1)}% on held-out digits. Draw one!`;
     el.stats.dataset['done'] = 'true';
     el.train.disabled = false;
     el.stop.disabled = true;
@@ -181,20 +245,54 @@ worker
   .on('sample', (m) => {
     pad.clear();
     predict(m.pixels);
-    el.status.textContent = `Held-out image #${sampleIndex}, labelled ${m.label}.`;
+    el.status.textContent = `Held-out image #${sampleIndex}, labelled ${DATASET_INFO[dataset].classes[m.label]}.`;
   })
+  .on('gallery', (m) => showGallery(m.items))
   .on('stopped', () => { el.status.textContent = 'Stopped (the model so far still predicts).'; el.train.disabled = false; el.stop.disabled = true; })
   .on('error', (m) => { showError(m.message); el.train.disabled = false; el.stop.disabled = true; });
 
-el.model.addEventListener('change', () => { el.epochs.value = el.model.value === 'cnn' ? '12' : '15'; });
+const defaultEpochs = () => {
+  const cnn = el.model.value === 'cnn';
+  el.epochs.value = el.dataset.value === 'fashion' ? (cnn ? '3' : '5') : cnn ? '12' : '15';
+};
+el.model.addEventListener('change', defaultEpochs);
+el.dataset.addEventListener('change', defaultEpochs);
+
+/** Whether the site serves Fashion-MNIST's files; if not, the option says so and is disabled. */
+async function checkFashion(): Promise<void> {
+  const option = el.dataset.querySelector<HTMLOptionElement>('option[value="fashion"]')!;
+  let served = false;
+  try {
+    const res = await fetch(new URL(FASHION_FILES.labels, fashionUrl), { method: 'HEAD' });
+    served = res.ok;
+  } catch { /* a network error: not served */ }
+  el.dataset.dataset['fashion'] = served ? 'served' : 'missing';
+  if (!served) {
+    option.textContent = 'Fashion-MNIST (files not served)';
+    option.disabled = true;
+    if (el.dataset.value === 'fashion') { el.dataset.value = 'uci'; defaultEpochs(); }
+  }
+}
+
 el.train.addEventListener('click', () => {
   history = { epoch: [], train: [], test: [] };
   trained = false;
   el.stats.dataset['done'] = 'false';
+  dataset = el.dataset.value as DigitsDataset;
+  el.stats.dataset['dataset'] = dataset;
+  lastPixels = null;
+  galleryStart = 0;
+  el.gallery.replaceChildren();
+  delete el.gallery.dataset['count'];
+  pad.clear();
+  showProbs(null);
+  showAttribution(null, null);
+  showLayout();
   worker.send({
     type: 'start',
     epochs: Number(el.epochs.value),
-    config: { model: el.model.value as DigitsModel, lr: Number(el.lr.value), batchSize: Number(el.batch.value) },
+    dataUrl: fashionUrl,
+    config: { dataset, model: el.model.value as DigitsModel, lr: Number(el.lr.value), batchSize: Number(el.batch.value) },
   });
   el.train.disabled = true;
   el.stop.disabled = false;
@@ -203,12 +301,13 @@ el.stop.addEventListener('click', () => worker.stop());
 el.clear.addEventListener('click', () => {
   pad.clear();
   lastPixels = null;
-  showPixels(new Float32Array(64));
+  showPixels(new Float32Array(DATASET_INFO[dataset].side ** 2));
   showProbs(null);
   showAttribution(null, null);
 });
 el.explain.addEventListener('change', () => { if (lastPixels) predict(lastPixels); });
 el.sample.addEventListener('click', () => worker.send({ type: 'sample', index: sampleIndex++ }));
+el.more.addEventListener('click', () => { galleryStart += 8; worker.send({ type: 'gallery', start: galleryStart, count: 8 }); });
 showPixels(new Float32Array(64));
 showProbs(null);
 showAttribution(null, null);

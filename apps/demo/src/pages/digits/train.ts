@@ -1,12 +1,20 @@
 // Trains an MLP or a small CNN on the bundled UCI digits (1,797 8×8 images), and classifies new
-// 8×8 drawings. The same code runs in the page's worker and in the Node tests.
+// 8×8 drawings; or, when the site serves its files, on Fashion-MNIST (28×28 clothing images: the
+// first 8,000 of its test-set file to train, the next 2,000 held out). The same code runs in the
+// page's worker and in the Node tests.
 import { data, explain, manualSeed, nn, noGrad, optim, scope, tensor, Generator, type Tensor } from '@simdgrad/core';
 import { digits } from '@simdgrad/core/datasets';
+import { DATASET_INFO, FASHION_TEST, FASHION_TRAIN, type DigitsDataset } from './datasets.js';
+
+export { DATASET_INFO, FASHION_FILES, FASHION_TEST, FASHION_TRAIN, type DigitsDataset } from './datasets.js';
 
 export type DigitsModel = 'mlp' | 'cnn';
 
+
 export interface DigitsConfig {
   model: DigitsModel;
+  /** Default 'uci'. 'fashion' needs its split passed to the trainer (see `loadFashionMnist`). */
+  dataset?: DigitsDataset;
   lr: number;
   batchSize: number;
   seed?: number;
@@ -49,8 +57,46 @@ export const MODELS: Record<DigitsModel, { label: string; build: () => nn.Module
   },
 };
 
+/** The Fashion-MNIST architectures (28×28 inputs). */
+export const FASHION_MODELS: Record<DigitsModel, { label: string; build: () => nn.Module }> = {
+  mlp: {
+    label: 'MLP 784 → 128 → 64 → 10 (ReLU)',
+    build: () => new nn.Sequential(new nn.Linear(784, 128), new nn.ReLU(), new nn.Linear(128, 64), new nn.ReLU(), new nn.Linear(64, 10)),
+  },
+  cnn: {
+    label: 'CNN conv3×3(8) → ReLU → maxpool 2 → conv3×3(16) → ReLU → maxpool 2 → linear 10',
+    build: () => new nn.Sequential(
+      new nn.Conv2d(1, 8, 3, { padding: 1 }), new nn.ReLU(), new nn.MaxPool2d(2),
+      new nn.Conv2d(8, 16, 3, { padding: 1 }), new nn.ReLU(), new nn.MaxPool2d(2),
+      new nn.Flatten(), new nn.Linear(16 * 7 * 7, 10),
+    ),
+  },
+};
+
+export type Split = { xTrain: Tensor; yTrain: Tensor; xTest: Tensor; yTest: Tensor };
+
+/**
+ * Fashion-MNIST from the bytes of its IDX files (raw or .gz): the first 8,000 images to train, the
+ * next 2,000 held out; pixels scaled to [0, 1] and flattened to [N, 784].
+ */
+export async function loadFashionMnist(imageBytes: Uint8Array, labelBytes: Uint8Array): Promise<Split> {
+  const [images, labels] = await Promise.all([data.parseIdxAsync(imageBytes), data.parseIdxAsync(labelBytes)]);
+  const n = FASHION_TRAIN + FASHION_TEST;
+  if (images.shape.length !== 3 || images.shape[1] !== 28 || images.shape[2] !== 28 || images.shape[0]! < n || labels.shape[0]! < n) {
+    throw new Error(`Fashion-MNIST: expected at least ${n} images of 28×28 and labels (got images ${images.shape.join('×')}, labels ${labels.shape.join('×')})`);
+  }
+  return scope(() => {
+    const x = data.idxToTensor(images, { scale: 1 / 255 }).reshape([-1, 784]);
+    const y = data.idxToTensor(labels, { dtype: 'int32' });
+    return {
+      xTrain: x.narrow(0, 0, FASHION_TRAIN).clone(), yTrain: y.narrow(0, 0, FASHION_TRAIN).clone(),
+      xTest: x.narrow(0, FASHION_TRAIN, FASHION_TEST).clone(), yTest: y.narrow(0, FASHION_TRAIN, FASHION_TEST).clone(),
+    };
+  });
+}
+
 /** The digits split 80/20 with a fixed permutation; features scaled to [0, 1]. */
-function loadSplit(): { xTrain: Tensor; yTrain: Tensor; xTest: Tensor; yTest: Tensor } {
+function loadSplit(): Split {
   const { x, y } = digits();
   const n = x.shape[0]!;
   const order = data.permutation(n, new Generator(42));
@@ -72,24 +118,31 @@ function loadSplit(): { xTrain: Tensor; yTrain: Tensor; xTest: Tensor; yTest: Te
 export class DigitsTrainer {
   readonly model: nn.Module;
   private readonly optimizer: optim.Adam;
-  private readonly split: ReturnType<typeof loadSplit>;
+  private readonly split: Split;
   private readonly loader: data.DataLoader;
   private epochs = 0;
+  readonly dataset: DigitsDataset;
+  private readonly side: number;
+  private readonly maxPixel: number;
 
-  constructor(readonly config: DigitsConfig) {
+  /** `split` is required for Fashion-MNIST (the trainer takes ownership); UCI digits load themselves. */
+  constructor(readonly config: DigitsConfig, split?: Split) {
     manualSeed(config.seed ?? 0);
-    this.model = MODELS[config.model].build();
+    this.dataset = config.dataset ?? 'uci';
+    ({ side: this.side, maxPixel: this.maxPixel } = DATASET_INFO[this.dataset]);
+    if (this.dataset === 'fashion' && !split) throw new Error('DigitsTrainer: Fashion-MNIST needs its split (see loadFashionMnist)');
+    this.model = (this.dataset === 'fashion' ? FASHION_MODELS : MODELS)[config.model].build();
     this.optimizer = new optim.Adam(this.model.parameters(), { lr: config.lr });
-    this.split = loadSplit();
+    this.split = split ?? loadSplit();
     this.loader = new data.DataLoader(new data.TensorDataset(this.split.xTrain, this.split.yTrain), { batchSize: config.batchSize, shuffle: true });
   }
 
   get trainSize(): number { return this.split.xTrain.shape[0]!; }
   get testSize(): number { return this.split.xTest.shape[0]!; }
 
-  /** [N, 64] in [0, 1] → the model's input ([N, 64], or [N, 1, 8, 8] for the CNN). */
+  /** [N, side²] in [0, 1] → the model's input ([N, side²], or [N, 1, side, side] for the CNN). */
   private input(x: Tensor): Tensor {
-    return this.config.model === 'cnn' ? x.reshape([-1, 1, 8, 8]) : x;
+    return this.config.model === 'cnn' ? x.reshape([-1, 1, this.side, this.side]) : x;
   }
 
   /** One pass over the training set; the mean training loss and test metrics after it. */
@@ -126,11 +179,11 @@ export class DigitsTrainer {
     }));
   }
 
-  /** Class probabilities for one image of 64 UCI features (0..16). */
+  /** Class probabilities for one image (UCI: 64 features 0..16; Fashion-MNIST: 784 pixels 0..255). */
   predict(pixels: ArrayLike<number>): Float32Array {
     this.model.eval();
     return scope(() => noGrad(() => {
-      const x = tensor(Float32Array.from(pixels, (v) => v / 16), { shape: [1, 64] });
+      const x = tensor(Float32Array.from(pixels, (v) => v / this.maxPixel), { shape: [1, this.side * this.side] });
       return this.model.forward(this.input(x)).softmax(1).toFloat32Array();
     }));
   }
@@ -142,7 +195,7 @@ export class DigitsTrainer {
    */
   explain(pixels: ArrayLike<number>, target: number, method: ExplainMethod = 'saliency'): Attribution {
     return scope(() => {
-      const x = this.input(tensor(Float32Array.from(pixels, (v) => v / 16), { shape: [1, 64] }));
+      const x = this.input(tensor(Float32Array.from(pixels, (v) => v / this.maxPixel), { shape: [1, this.side * this.side] }));
       if (method === 'integrated-gradients') {
         const r = explain.integratedGradients(this.model, x, target, { steps: 32 });
         return { method, target, map: r.attributions.toFloat32Array(), relativeError: r.relativeError };
@@ -151,11 +204,11 @@ export class DigitsTrainer {
     });
   }
 
-  /** A test image (64 features 0..16) and its label, to try the model on. */
+  /** A test image (raw pixels: UCI 0..16, Fashion-MNIST 0..255) and its label, to try the model on. */
   testSample(i: number): { pixels: Float32Array; label: number } {
     const k = ((i % this.testSize) + this.testSize) % this.testSize;
     return scope(() => ({
-      pixels: this.split.xTest.narrow(0, k, 1).mul(16).toFloat32Array(),
+      pixels: this.split.xTest.narrow(0, k, 1).mul(this.maxPixel).toFloat32Array(),
       label: this.split.yTest.narrow(0, k, 1).item(),
     }));
   }
