@@ -5,9 +5,11 @@
 // (io/safetensors.test.ts holds the small byte-flip fuzz that came with the reader; this one adds the
 // length-field integers, splices, structure-aware header mutations and the other readers.)
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { audio, data, getBackend, init, io, liveTensorCount, nn, optim, tensor, type Tensor } from '../index.js';
+import { SimdgradError, audio, data, getBackend, init, io, liveTensorCount, manualSeed, nn, optim, randn, tensor, type Tensor } from '../index.js';
 import { fuzz, fuzzCount, summary, type FuzzReport } from './harness.js';
 import { INTERESTING, mutate, mutateJson, type Rng } from './mutate.js';
+import { exportModel, importModel } from '../onnx/index.js';
+import { decodeModel, encodeModel, type ModelProto } from '../onnx/schema.js';
 
 const reports: FuzzReport[] = [];
 
@@ -182,6 +184,68 @@ describe('fuzz: file readers', () => {
     });
     check(r, live, blocks);
   });
+
+  it('ONNX (importModel + forward): byte mutations of exported models and structure-aware field swaps', () => {
+    manualSeed(12);
+    const mlp = new nn.Sequential(new nn.Linear(4, 8), new nn.ReLU(), new nn.Linear(8, 3));
+    const conv = new nn.Sequential(new nn.Conv2d(2, 3, 3, { padding: 1 }), new nn.ReLU(), new nn.MaxPool2d(2), new nn.Flatten(), new nn.Linear(12, 2));
+    const mlpX = randn([2, 4]), convX = randn([1, 2, 4, 4]);
+    const seeds = [exportModel(mlp, mlpX), exportModel(conv, convX)];
+    const samples = [mlpX, convX];
+    const decoded = seeds.map((b) => decodeModel(b));
+    const ops = ['Relu', 'Gemm', 'Conv', 'MaxPool', 'Flatten', 'Reshape', 'MatMul', 'Add', 'Pad', 'Gather', 'Transpose', 'Constant', 'Softmax', 'Nope', ''];
+    /** Replaces 1–3 leaves of a decoded model (numbers, number arrays, strings, op types) and re-encodes it. */
+    const mutateProto = (rng: Rng, proto: ModelProto): Uint8Array | null => {
+      const root = structuredClone(proto) as unknown;
+      for (let r = 1 + rng.int(0, 3); r > 0; r--) {
+        const slots: { parent: Record<string, unknown> | unknown[]; key: string | number; value: unknown }[] = [];
+        const walk = (v: unknown) => {
+          if (v instanceof Uint8Array) return;
+          if (Array.isArray(v)) v.forEach((x, i) => { slots.push({ parent: v, key: i, value: x }); walk(x); });
+          else if (v !== null && typeof v === 'object') for (const [k, x] of Object.entries(v)) { slots.push({ parent: v as Record<string, unknown>, key: k, value: x }); walk(x); }
+        };
+        walk(root);
+        const s = rng.pick(slots);
+        const set = (x: unknown) => { (s.parent as Record<string | number, unknown>)[s.key] = x; };
+        const choice = rng.int(0, 6);
+        if (choice === 0 && !Array.isArray(s.parent)) delete (s.parent as Record<string, unknown>)[s.key as string];
+        else if (choice === 1 && Array.isArray(s.parent)) s.parent.splice(s.key as number, 1);
+        else if (choice === 2 && Array.isArray(s.parent)) s.parent.push(structuredClone(s.value));
+        else if (s.key === 'opType') set(rng.pick(ops));
+        else if (typeof s.value === 'string') set(rng.pick(['', 'x', (s.parent as Record<string, unknown>).name ?? '', 'input', 'output']));
+        else if (typeof s.value === 'number') set(rng.pick([0, 1, -1, 2, 3, 7, 2 ** 31 - 1, -(2 ** 31), 2 ** 32, 2 ** 53, -(2 ** 53), 0.5, s.value + 1, s.value - 1]));
+        else if (s.value instanceof Uint8Array) set(s.value.subarray(0, rng.int(0, s.value.length + 1)));
+      }
+      try {
+        return encodeModel(root as ModelProto);
+      } catch {
+        return null; // the schema refused the edit: fall back to a byte mutation
+      }
+    };
+    const [live, blocks] = counts();
+    const r = fuzz('onnx', 0x0a11, fuzzCount(3000), (rng: Rng) => {
+      const which = rng.int(0, seeds.length);
+      const bytes = rng.next() < 0.5 ? mutateProto(rng, decoded[which]!) : null;
+      return bytes ?? mutate(rng, seeds[which]!, { corpus: seeds, maxLength: 8192 });
+    }, (bytes) => {
+      const model = importModel(bytes);
+      try {
+        // a sample input of the declared shape (symbolic dims → 1) if it is small, else the seed's
+        const declared = model.inputs[0]!.shape.map((d) => (typeof d === 'number' ? d : 1));
+        const small = declared.every((d) => Number.isInteger(d) && d >= 0 && d <= 64) && declared.reduce((a, b) => a * b, 1) <= 4096;
+        const x = small ? randn(declared) : (samples.find((t) => t.ndim === declared.length) ?? samples[0]!).clone();
+        try {
+          model.forward(x).dispose();
+        } finally {
+          x.dispose();
+        }
+      } finally {
+        model.dispose();
+      }
+    });
+    check(r, live, blocks);
+    for (const t of [mlpX, convX, ...mlp.parameters(), ...conv.parameters()]) t.dispose();
+  });
 });
 
 describe('regressions the fuzzer found', () => {
@@ -207,5 +271,60 @@ describe('regressions the fuzzer found', () => {
     // nothing was restored from the corrupt files
     expect(model.weight.toFloat32Array()).toEqual(w0);
     expect(io.loadCheckpoint(good, { model, optimizer: opt }).epoch).toBe(1);
+  });
+
+  it('importModel frees what it loaded when it rejects a file, and on names defined twice (were leaks); bad bytes are SimdgradErrors', () => {
+    const model = new nn.Sequential(new nn.Linear(3, 2));
+    const x = randn([1, 3]);
+    const good = decodeModel(exportModel(model, x));
+    const live = liveTensorCount();
+    const edited = (edit: (m: ModelProto) => void) => { const m = structuredClone(good); edit(m); return encodeModel(m); };
+    for (const [bytes, message] of [
+      [edited((m) => { m.graph!.input = []; }), 'importModel: the graph has no inputs'],
+      [edited((m) => { m.graph!.output = []; }), 'importModel: the graph has no outputs'],
+      [edited((m) => { delete m.graph!.input![0]!.type; }), 'importModel: value'],
+      [edited((m) => { m.graph!.output![0]!.type!.tensorType!.elemType = 2147483647; }), 'element type 2147483647 is not supported'],
+      [Uint8Array.of(0x0a, 0xff, 0xff, 0xff, 0xff, 0x0f), 'importModel: the bytes are not an ONNX model'],
+      [Uint8Array.of(0xff), 'importModel: the bytes are not an ONNX model'],
+    ] as const) {
+      expect(() => importModel(bytes)).toThrow(SimdgradError);
+      expect(() => importModel(bytes)).toThrow(message);
+      expect(liveTensorCount()).toBe(live);
+    }
+    // an initializer listed twice: the last one wins and the first is freed with the model
+    const twice = importModel(edited((m) => { m.graph!.initializer!.push(structuredClone(m.graph!.initializer![0]!)); }));
+    twice.forward(x).dispose();
+    twice.dispose();
+    expect(liveTensorCount()).toBe(live);
+    x.dispose();
+    model.dispose();
+  });
+
+  it('importModel rejects Conv/pool sizes past int32 (stride 2^32 was a wasm "divide by zero" trap in forward)', () => {
+    const conv = new nn.Sequential(new nn.Conv2d(1, 1, 3, { padding: 1 }), new nn.MaxPool2d(2));
+    const x = randn([1, 1, 4, 4]);
+    const good = decodeModel(exportModel(conv, x));
+    const live = liveTensorCount();
+    const withAttr = (op: string, name: string, ints: number[]) => {
+      const m = structuredClone(good);
+      const a = m.graph!.node!.find((n) => n.opType === op)!.attribute!.find((at) => at.name === name)!;
+      a.ints = ints;
+      return importModel(encodeModel(m));
+    };
+    for (const [op, name, ints, message] of [
+      ['Conv', 'strides', [1, 2 ** 32], "(Conv): strides must be integers in [1, 2^31 - 1] (got [1, 4294967296])"],
+      ['Conv', 'dilations', [0, 1], '(Conv): dilations must be integers in [1, 2^31 - 1]'],
+      ['Conv', 'pads', [1, 1, 1, 2 ** 32], '(Conv): pads must be integers in [0, 2^31 - 1]'],
+      ['MaxPool', 'kernel_shape', [2 ** 32, 2], '(MaxPool): kernel_shape must be integers in [1, 2^31 - 1]'],
+      ['MaxPool', 'strides', [2], '(MaxPool): strides must have 2 values for a 2-d op (got [2])'],
+    ] as const) {
+      const model = withAttr(op, name, [...ints]);
+      expect(() => model.forward(x)).toThrow(SimdgradError);
+      expect(() => model.forward(x)).toThrow(message);
+      model.dispose();
+      expect(liveTensorCount()).toBe(live);
+    }
+    x.dispose();
+    conv.dispose();
   });
 });

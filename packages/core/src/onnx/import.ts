@@ -120,13 +120,24 @@ class Attrs {
 /** ONNX pads [top, left, bottom, right] → the engine's symmetric [padH, padW]. */
 function symmetricPads(node: NodeProto, attrs: Attrs): [number, number] {
   attrs.require('auto_pad', (a) => { const s = new TextDecoder().decode(a.s ?? new Uint8Array()); return s === '' || s === 'NOTSET'; }, 'auto_pad is not supported (help: export with explicit pads)');
-  const p = attrs.ints('pads') ?? [0, 0, 0, 0];
+  const p = checkInts(node, 'pads', attrs.ints('pads') ?? [0, 0, 0, 0], 0);
   if (p.length !== 4 || p[0] !== p[2] || p[1] !== p[3]) fail(`node '${node.name ?? ''}' (${node.opType}): only symmetric 2-d pads are supported (got [${p.join(', ')}])`);
   return [p[0]!, p[1]!];
 }
 
-function pair(v: number[] | null, fallback: [number, number]): [number, number] {
-  return v === null ? fallback : [v[0]!, v[1]!];
+/** Fails unless every value is an integer in [min, 2^31 − 1] (the kernels take int32 sizes; 2^32 would wrap to 0). */
+function checkInts(node: NodeProto, name: string, values: number[], min: number): number[] {
+  if (values.some((v) => !Number.isInteger(v) || v < min || v > 2147483647)) {
+    fail(`node '${node.name ?? ''}' (${node.opType}): ${name} must be integers in [${min}, 2^31 - 1] (got [${values.join(', ')}])`);
+  }
+  return values;
+}
+
+function pair(node: NodeProto, name: string, v: number[] | null, fallback: [number, number], min = 1): [number, number] {
+  if (v === null) return fallback;
+  if (v.length !== 2) fail(`node '${node.name ?? ''}' (${node.opType}): ${name} must have 2 values for a 2-d op (got [${v.join(', ')}])`);
+  checkInts(node, name, v, min);
+  return [v[0]!, v[1]!];
 }
 
 // ---- the ops -----------------------------------------------------------------------------------------
@@ -173,22 +184,22 @@ function runNode(node: NodeProto, get: Get): Tensor {
       const w = x(1);
       if (w.ndim !== 4) fail(`node '${node.name ?? ''}' (Conv): only 2-d convolutions are supported (weight ${fmtShape(w.shape)})`);
       return F.conv2d(x(0), w, opt(2), {
-        stride: pair(attrs.ints('strides'), [1, 1]), padding: symmetricPads(node, attrs),
-        dilation: pair(attrs.ints('dilations'), [1, 1]), groups: attrs.int('group', 1),
+        stride: pair(node, 'strides', attrs.ints('strides'), [1, 1]), padding: symmetricPads(node, attrs),
+        dilation: pair(node, 'dilations', attrs.ints('dilations'), [1, 1]), groups: checkInts(node, 'group', [attrs.int('group', 1)], 1)[0]!,
       });
     }
     case 'MaxPool': {
       if (node.output.length > 1 && node.output[1] !== '') fail(`node '${node.name ?? ''}' (MaxPool): the Indices output is not supported`);
-      const k = pair(attrs.ints('kernel_shape'), [1, 1]);
+      const k = pair(node, 'kernel_shape', attrs.ints('kernel_shape'), [1, 1]);
       return F.maxPool2d(x(0), k, {
-        stride: pair(attrs.ints('strides'), [1, 1]), padding: symmetricPads(node, attrs),
-        dilation: pair(attrs.ints('dilations'), [1, 1]), ceilMode: attrs.int('ceil_mode', 0) === 1,
+        stride: pair(node, 'strides', attrs.ints('strides'), [1, 1]), padding: symmetricPads(node, attrs),
+        dilation: pair(node, 'dilations', attrs.ints('dilations'), [1, 1]), ceilMode: attrs.int('ceil_mode', 0) === 1,
       });
     }
     case 'AveragePool': {
-      const k = pair(attrs.ints('kernel_shape'), [1, 1]);
+      const k = pair(node, 'kernel_shape', attrs.ints('kernel_shape'), [1, 1]);
       return F.avgPool2d(x(0), k, {
-        stride: pair(attrs.ints('strides'), [1, 1]), padding: symmetricPads(node, attrs),
+        stride: pair(node, 'strides', attrs.ints('strides'), [1, 1]), padding: symmetricPads(node, attrs),
         ceilMode: attrs.int('ceil_mode', 0) === 1, countIncludePad: attrs.int('count_include_pad', 0) === 1,
       });
     }
@@ -292,29 +303,34 @@ export class OnnxModel extends Module {
     try {
       for (const init of graph.initializer ?? []) {
         const t = keep(tensorFromProto(init, `initializer '${init.name ?? ''}'`));
+        // NOTE: a name defined twice (invalid ONNX) keeps the last tensor; the earlier one is freed, not leaked
+        this.constants.get(init.name ?? '')?.dispose();
         this.constants.set(init.name ?? '', t);
         this.registerBuffer(init.name ?? '', t);
       }
       for (const node of graph.node ?? []) {
         if (node.opType !== 'Constant') continue;
         const t = keep(constantNode(node));
+        this.constants.get(node.output[0]!)?.dispose();
         this.constants.set(node.output[0]!, t);
         this.registerBuffer(node.output[0]!, t);
       }
+      const info = (v: { name: string; type?: { tensorType?: { elemType?: number; shape?: { dim?: { dimValue?: number; dimParam?: string }[] } } } }): OnnxValueInfo => ({
+        name: v.name,
+        dtype: elemDtype(v.type?.tensorType?.elemType, `value '${v.name}'`),
+        shape: (v.type?.tensorType?.shape?.dim ?? []).map((d) => (d.dimValue !== undefined && d.dimValue !== null ? Number(d.dimValue) : d.dimParam ?? null)),
+      });
+      // graph inputs may list initializers too (IR < 4 style); those are not fed by the caller
+      this.inputs = (graph.input ?? []).filter((v) => !this.constants.has(v.name)).map(info);
+      this.outputs = (graph.output ?? []).map(info);
+      if (this.inputs.length === 0) fail('the graph has no inputs');
+      if (this.outputs.length === 0) fail('the graph has no outputs');
     } catch (e) {
+      // NOTE: every check that can fail after the first initializer is loaded sits inside this try, so a
+      // rejected file frees what it loaded
       for (const t of this.constants.values()) t.dispose();
       throw e;
     }
-    const info = (v: { name: string; type?: { tensorType?: { elemType?: number; shape?: { dim?: { dimValue?: number; dimParam?: string }[] } } } }): OnnxValueInfo => ({
-      name: v.name,
-      dtype: elemDtype(v.type?.tensorType?.elemType, `value '${v.name}'`),
-      shape: (v.type?.tensorType?.shape?.dim ?? []).map((d) => (d.dimValue !== undefined && d.dimValue !== null ? Number(d.dimValue) : d.dimParam ?? null)),
-    });
-    // graph inputs may list initializers too (IR < 4 style); those are not fed by the caller
-    this.inputs = (graph.input ?? []).filter((v) => !this.constants.has(v.name)).map(info);
-    this.outputs = (graph.output ?? []).map(info);
-    if (this.inputs.length === 0) fail('the graph has no inputs');
-    if (this.outputs.length === 0) fail('the graph has no outputs');
   }
 
   /**
