@@ -36,3 +36,4 @@ export * as optim from './optim/index.js';
 export * as explain from './explain/index.js';
 export * as privacy from './privacy/index.js';
 export * as audio from './audio/index.js';
+export * as text from './text/index.js';

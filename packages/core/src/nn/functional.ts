@@ -317,3 +317,4 @@ export function binaryCrossEntropyWithLogits(input: Tensor, target: Tensor, redu
   if (options.weight) loss = loss.mul(options.weight);
   return reduce('binaryCrossEntropyWithLogits', loss, reduction);
 }
+export { scaledDotProductAttention, type ScaledDotProductAttentionOptions } from './attention.js';

@@ -258,6 +258,8 @@ describe('convolution and pooling', () => {
     expect(conv.toString()).toBe('Conv2d(3, 8, kernel_size=(3, 3), stride=(1, 1), padding=(1, 1))');
     expect(() => conv.forward(randn([2, 4, 8, 8]))).toThrow('conv2d: weight [8,3,3,3] expects 3 input channels, the input [2,4,8,8] has 4');
     expect(() => conv.forward(randn([3, 8, 8]))).toThrow('conv2d: expected input [N, C, H, W] (got [3,8,8])');
+    expect(() => nn.functional.conv2d(randn([1, 3, 8, 8]), conv.weight, null, { stride: 2 ** 32 })).toThrow(/conv2d: stride must be an integer in \[1, 2\^31 − 1\]/);
+    expect(() => nn.functional.maxPool2d(randn([1, 3, 8, 8]), 2, { stride: 2 ** 32 })).toThrow(/maxPool2d: stride must be an integer in \[1, 2\^31 − 1\]/);
     const model = new nn.Sequential(new nn.Conv2d(1, 4, 3), new nn.BatchNorm2d(4), new nn.ReLU(), new nn.MaxPool2d(2), new nn.Flatten(), new nn.Linear(4 * 3 * 3, 10));
     expect(model.forward(randn([5, 1, 8, 8])).shape).toEqual([5, 10]);
   });

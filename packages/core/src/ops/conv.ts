@@ -12,8 +12,9 @@ type Pair = number | readonly [number, number];
 
 function pair(op: string, v: Pair, what: string, min: number): [number, number] {
   const p = typeof v === 'number' ? [v, v] : v;
-  if (!Array.isArray(p) || p.length !== 2 || !p.every((x) => Number.isInteger(x) && x >= min)) {
-    throw new SimdgradError(`${op}: ${what} must be an integer ≥ ${min} or a pair of them (got ${JSON.stringify(v)})`);
+  // NOTE: the kernels take int32 sizes: anything past 2^31 − 1 would wrap, so it is refused here.
+  if (!Array.isArray(p) || p.length !== 2 || !p.every((x) => Number.isInteger(x) && x >= min && x <= 2147483647)) {
+    throw new SimdgradError(`${op}: ${what} must be an integer in [${min}, 2^31 − 1] or a pair of them (got ${JSON.stringify(v)})`);
   }
   return [p[0]!, p[1]!];
 }
