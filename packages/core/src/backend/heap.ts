@@ -91,6 +91,8 @@ export class Heap {
     if (list !== undefined && list.length > 0) {
       ptr = list.pop()!;
       this.freeBytes -= size;
+    } else if (size > SMALL_LIMIT && (ptr = this.takeLargerFree(size)) >= 0) {
+      // a larger free block was split (large sizes are whole pages, so the rest is too)
     } else {
       ptr = this.top;
       this.ensure(ptr + size, bytes);
@@ -102,12 +104,26 @@ export class Heap {
     return ptr;
   }
 
-  /** Returns a block to its free list. Freeing an unknown pointer (or twice) is an error. */
-  free(ptr: number): void {
-    const size = this.live.get(ptr);
-    if (size === undefined) throw new SimdgradError(`free: ${ptr} is not a live block (double free?)`);
-    this.live.delete(ptr);
-    this.liveBytes -= size;
+  /**
+   * Best fit among the free large blocks bigger than `size`: the smallest one is split, its tail going back
+   * to the free list of its own size. NOTE: without this, shapes that vary from step to step (padded
+   * sequences) leave each exact page count in its own list and memory grows without bound.
+   * Returns the block, or -1 when none fits.
+   */
+  private takeLargerFree(size: number): number {
+    let best = -1;
+    for (const [cls, list] of this.freeLists) {
+      if (cls > size && list.length > 0 && (best < 0 || cls < best)) best = cls;
+    }
+    if (best < 0) return -1;
+    const ptr = this.freeLists.get(best)!.pop()!;
+    this.freeBytes -= best;
+    const rest = best - size;
+    this.pushFree(ptr + size, rest);
+    return ptr;
+  }
+
+  private pushFree(ptr: number, size: number): void {
     this.freeBytes += size;
     let list = this.freeLists.get(size);
     if (list === undefined) {
@@ -115,6 +131,15 @@ export class Heap {
       this.freeLists.set(size, list);
     }
     list.push(ptr);
+  }
+
+  /** Returns a block to its free list. Freeing an unknown pointer (or twice) is an error. */
+  free(ptr: number): void {
+    const size = this.live.get(ptr);
+    if (size === undefined) throw new SimdgradError(`free: ${ptr} is not a live block (double free?)`);
+    this.live.delete(ptr);
+    this.liveBytes -= size;
+    this.pushFree(ptr, size);
   }
 
   /** The size class of a live block. */
