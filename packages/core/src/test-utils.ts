@@ -1,6 +1,6 @@
 // Helpers shared by the core tests (not part of the public entry).
 import { expect } from 'vitest';
-import type { Backend } from './backend/backend.js';
+import type { Backend, DType } from './backend/backend.js';
 import { ReferenceBackend } from './backend/reference.js';
 import { createWasmBackend } from './backend/wasm.js';
 import { setBackend } from './engine.js';
@@ -85,4 +85,21 @@ export async function checkOp(name: string, fn: (...xs: Tensor[]) => Tensor, spe
       expect(ok, `${name} gradcheck on ${b.name}`).toBe(true);
     }));
   }
+}
+
+/** Raw kernel data for backend tests. */
+export type Data = Float32Array | Int32Array;
+
+/** Copies data into a fresh block of a backend's memory; returns its pointer. */
+export function put(b: Backend, data: Data): number {
+  const p = b.heap.alloc(Math.max(1, data.length) * 4);
+  const v = b.heap.views();
+  (data instanceof Int32Array ? v.i32 : v.f32).set(data, p >>> 2);
+  return p;
+}
+
+/** Copies n elements out of a backend's memory. */
+export function get(b: Backend, p: number, n: number, dtype: DType = 'float32'): Data {
+  const v = b.heap.views();
+  return (dtype === 'int32' ? v.i32 : v.f32).slice(p >>> 2, (p >>> 2) + n);
 }

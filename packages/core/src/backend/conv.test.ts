@@ -5,6 +5,7 @@
 // direct convolution, and hand-computed PyTorch values for ties, NaN and the average-pool divisor.
 import { beforeAll, describe, expect, it } from 'vitest';
 import { Generator } from '../random.js';
+import { get, put, type Data } from '../test-utils.js';
 import type { AvgPool2dGeometry, Backend, ConvGeometry, DType, Pool2dGeometry } from './backend.js';
 import { ReferenceBackend } from './reference.js';
 import { createWasmBackend, type WasmBackend } from './wasm.js';
@@ -19,19 +20,6 @@ beforeAll(async () => {
   backends = [wasm, ref];
 });
 
-type Data = Float32Array | Int32Array;
-
-function put(b: Backend, data: Data): number {
-  const p = b.heap.alloc(Math.max(1, data.length) * 4);
-  const v = b.heap.views();
-  (data instanceof Int32Array ? v.i32 : v.f32).set(data, p >> 2);
-  return p;
-}
-
-function get(b: Backend, p: number, n: number, dtype: DType = 'float32'): Data {
-  const v = b.heap.views();
-  return (dtype === 'int32' ? v.i32 : v.f32).slice(p >> 2, (p >> 2) + n);
-}
 
 /**
  * Runs `run` on one backend: copies `inputs` in, allocates the outputs (filled from `init` when given,

@@ -4,6 +4,7 @@
 import { UnaryOp, type BinaryOpName, type ReduceOpName, type UnaryOpName } from '@simdgrad/kernels';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { Generator } from '../random.js';
+import { get, put, type Data } from '../test-utils.js';
 import type { Backend, DType, MatmulArgs } from './backend.js';
 import { ReferenceBackend } from './reference.js';
 import { contiguousStrides } from './strides.js';
@@ -18,19 +19,6 @@ beforeAll(async () => {
   ref = new ReferenceBackend();
 });
 
-type Data = Float32Array | Int32Array;
-
-function put(b: Backend, data: Data): number {
-  const p = b.heap.alloc(Math.max(1, data.length) * 4);
-  const v = b.heap.views();
-  (data instanceof Int32Array ? v.i32 : v.f32).set(data, p >> 2);
-  return p;
-}
-
-function get(b: Backend, p: number, n: number, dtype: DType = 'float32'): Data {
-  const v = b.heap.views();
-  return (dtype === 'int32' ? v.i32 : v.f32).slice(p >> 2, (p >> 2) + n);
-}
 
 /** Runs `run` on both backends with the same inputs; returns [wasm, reference] outputs. */
 function both(inputs: Data[], outLen: number, run: (b: Backend, ptrs: number[], out: number) => void,
