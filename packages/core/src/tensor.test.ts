@@ -131,7 +131,7 @@ describe('autograd', () => {
     expect(y.gradFn).toBeNull();
   });
 
-  it('ops without a gradient say so by name', () => {
+  it('non-differentiable outputs (argmax, comparisons) start no graph', () => {
     const x = tensor([1.5, 2.5], { requiresGrad: true });
     const i = x.argmax();
     expect(i.requiresGrad).toBe(false);

@@ -67,13 +67,6 @@ export function record(out: Tensor, name: string, inputs: readonly Tensor[],
   return out;
 }
 
-/** An op with no gradient rule: differentiating through it is an error naming the op. */
-export function recordNoGrad(out: Tensor, name: string, inputs: readonly Tensor[]): Tensor {
-  return record(out, name, inputs, () => {
-    throw new SimdgradError(`backward: ${name} has no gradient (help: compute it under noGrad(), or detach() its input)`);
-  });
-}
-
 /** Reverse topological order of the graph under `root` (root first). */
 function topoOrder(root: Tensor): Tensor[] {
   const order: Tensor[] = [];
