@@ -307,13 +307,14 @@ export async function train(target: string | undefined, o: TrainOptions, out: Ou
   let lastLog = 0;
   let samplesThisRun = 0;
   try {
+    // NOTE: the 40 ms yield budget spans epochs: short epochs must still let Ctrl-C (an event) through
+    let lastYield = performance.now();
     for (let epoch = position.epoch; epoch < config.epochs; epoch++) {
       // the order of epoch e depends only on (seed, e)
       const order = data.permutation(tr.n, new Generator(config.seed * 1_000_003 + epoch + 1));
       run.model.train();
       const e0 = performance.now();
       let seenHere = 0;
-      let lastYield = performance.now();
       out.startEpoch(`epoch ${epoch + 1}/${config.epochs}`, run.stepsPerEpoch, position.step);
       for (let step = position.step; step < run.stepsPerEpoch; step++) {
         const start = step * bs;

@@ -197,7 +197,8 @@ describe('simdgrad', () => {
   });
 
   it('saves a checkpoint on Ctrl-C (SIGINT) and resumes exactly', async () => {
-    const child = spawn(process.execPath, [CLI, 'train', 'linreg', '--mode', 'sgd', '--json', '--out', 'sigint'], { cwd: dir, env: { ...process.env, CI: '1' } });
+    // long enough (1,000 epochs of 100 steps) that the signal lands mid-run even on an idle machine
+    const child = spawn(process.execPath, [CLI, 'train', 'linreg', '--mode', 'sgd', '--epochs', '1000', '--json', '--out', 'sigint'], { cwd: dir, env: { ...process.env, CI: '1' } });
     let stdout = '', stderr = '';
     const code = await new Promise<number | null>((done) => {
       child.stdout.on('data', (d: Buffer) => {
@@ -209,13 +210,18 @@ describe('simdgrad', () => {
     });
     expect(code, stderr).toBe(130);
     expect(stderr).toMatch(/checkpoint saved to .*sigint.checkpoint\.safetensors/);
-    const rest = await run('train', '--resume', 'sigint/checkpoint.safetensors', '--json');
+    // the resumed run and an uninterrupted one with the same seed (its own run: no dependence on the
+    // order in which the concurrent linreg tests finish)
+    const [rest, whole] = await Promise.all([
+      run('train', '--resume', 'sigint/checkpoint.safetensors', '--json'),
+      run('train', 'linreg', '--mode', 'sgd', '--epochs', '1000', '--json', '--out', 'sigint-ref'),
+    ]);
     expect(rest.code, rest.stderr).toBe(0);
-    // the uninterrupted run with the same seed is the linreg --mode sgd test's
-    const [a, b] = [linregFits.get('sgd')!, summaryOf(rest.stdout)];
+    expect(whole.code, whole.stderr).toBe(0);
+    const [a, b] = [summaryOf(whole.stdout), summaryOf(rest.stdout)];
     expect(b.w).toBe(a.w);
     expect(b.b).toBe(a.b);
-    expect(b.steps).toBe(10000);
+    expect(b.steps).toBe(100000);
   });
 
   it.concurrent.each([
