@@ -1,4 +1,4 @@
 /** The absolute path of the demo's dist/ folder. */
 export const dist: string;
-/** Builds dist/ once, or keeps rebuilding it when `watch` is true. */
-export function buildDemo(options?: { watch?: boolean }): Promise<unknown>;
+/** Builds dist/ (or `outdir`) once, or keeps rebuilding it when `watch` is true. */
+export function buildDemo(options?: { watch?: boolean; outdir?: string }): Promise<unknown>;

@@ -22,25 +22,28 @@ function entryPoints() {
   return entries;
 }
 
-function copyStatic() {
-  mkdirSync(dist, { recursive: true });
+function copyStatic(out = dist) {
+  mkdirSync(out, { recursive: true });
   for (const f of readdirSync(join(src, 'pages'))) {
-    if (f.endsWith('.html')) copyFileSync(join(src, 'pages', f), join(dist, f));
+    if (f.endsWith('.html')) copyFileSync(join(src, 'pages', f), join(out, f));
   }
-  copyFileSync(join(src, 'style.css'), join(dist, 'style.css'));
+  copyFileSync(join(src, 'style.css'), join(out, 'style.css'));
   const assets = join(src, 'assets');
   if (existsSync(assets)) {
-    mkdirSync(join(dist, 'assets'), { recursive: true });
+    mkdirSync(join(out, 'assets'), { recursive: true });
     for (const f of readdirSync(assets)) {
-      if (f !== 'README.md') copyFileSync(join(assets, f), join(dist, 'assets', f));
+      if (f !== 'README.md') copyFileSync(join(assets, f), join(out, 'assets', f));
     }
   }
 }
 
-/** Builds dist/ once, or keeps rebuilding it when `watch` is true (returns the esbuild context). */
-export async function buildDemo({ watch = false } = {}) {
-  rmSync(dist, { recursive: true, force: true });
-  copyStatic();
+/**
+ * Builds dist/ once, or keeps rebuilding it when `watch` is true (returns the esbuild context).
+ * `outdir` builds elsewhere instead (a test's own copy, so it never races another test's server).
+ */
+export async function buildDemo({ watch = false, outdir = dist } = {}) {
+  rmSync(outdir, { recursive: true, force: true });
+  copyStatic(outdir);
   const ctx = await context({
     entryPoints: entryPoints(),
     bundle: true,
@@ -50,11 +53,11 @@ export async function buildDemo({ watch = false } = {}) {
     target: 'es2022',
     minify: !watch,
     sourcemap: true,
-    outdir: join(dist, 'assets'),
+    outdir: join(outdir, 'assets'),
     chunkNames: 'chunks/[name]-[hash]',
     external: ['node:*'],
     logLevel: 'warning',
-    plugins: [{ name: 'copy-static', setup: (b) => b.onEnd(() => copyStatic()) }],
+    plugins: [{ name: 'copy-static', setup: (b) => b.onEnd(() => copyStatic(outdir)) }],
   });
   if (watch) {
     await ctx.watch();

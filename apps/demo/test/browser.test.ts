@@ -1,7 +1,7 @@
 // The demo in a real browser: Debian's Chromium driven by playwright-core. Builds dist/ when it is
 // missing or older than src/, serves it with COOP/COEP on a free port, and checks each page as the
 // issue asks. Screenshots go to apps/demo/test-output/ (not committed) for a person to look at.
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -10,10 +10,8 @@ import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildDemo, dist } from '../build.mjs';
 import { startServer } from '../server.mjs';
+import { CHROMIUM, chromiumMissing, FLAGS, newestMtime } from './chromium.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-const FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-  '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 const here = dirname(fileURLToPath(import.meta.url));
 const shots = join(here, '..', 'test-output');
 const fsdd = join(here, '..', '..', '..', 'data', 'fsdd');
@@ -22,19 +20,9 @@ let server: { url: string; close(): Promise<void> };
 let browser: BrowserContext;
 let profile: string;
 
-function newestMtime(dir: string): number {
-  let newest = 0;
-  for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    const p = join(dir, entry.name);
-    newest = Math.max(newest, entry.isDirectory() ? newestMtime(p) : statSync(p).mtimeMs);
-  }
-  return newest;
-}
-
 // NOTE: a missing Chromium fails every test here by name (not a skip, not just a hook error), so
 // the totals show it.
-const missing = existsSync(CHROMIUM) ? null
-  : `demo browser tests: ${CHROMIUM} is missing (help: apt-get update && apt-get install -y chromium; .ci/run does this)`;
+const missing = chromiumMissing('demo browser tests');
 
 beforeAll(async () => {
   if (missing) return;
@@ -115,7 +103,7 @@ describe('demo site in Chromium', () => {
     const { page, errors } = await open('index.html');
     await engineReady(page);
     expect(await page.getAttribute('#engine', 'data-simd')).toBe('on');
-    expect(await page.locator('nav a').count()).toBe(6);
+    expect(await page.locator('nav a').count()).toBe(7);
     await finish(page, errors, 'home');
   });
 

@@ -7,6 +7,7 @@ const PAGES: [file: string, title: string][] = [
   ['playground.html', 'Playground'],
   ['digits.html', 'Digits'],
   ['spoken.html', 'Spoken digits'],
+  ['text.html', 'Text'],
   ['benchmark.html', 'Benchmark'],
 ];
 
