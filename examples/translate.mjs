@@ -10,7 +10,7 @@
 // Options: --layers 2 --heads 4 --width 128 --ff 256 --batch 64 --lr 1.5e-3 --min-count 3 --threads 1 --seed 0
 import { readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { Generator, init, io, manualSeed, nn, noGrad, optim, scope, tensor, text, backendInfo } from '@simdgrad/core';
+import { Generator, init, io, manualSeed, optim, scope, text, backendInfo } from '@simdgrad/core';
 
 const args = process.argv.slice(2);
 const opt = (name, dflt) => {
@@ -23,79 +23,14 @@ await init({ threads: threads === 'auto' ? 'auto' : Number(threads) });
 const seed = opt('seed', 0);
 manualSeed(seed);
 
-/** A transformer encoder–decoder; the decoder's output layer shares the target embedding. */
-class Translator extends nn.Module {
-  constructor(config) {
-    super();
-    this.config = config;
-    const { srcVocab, tgtVocab, width: d, heads, layers, ff, dropout } = config;
-    this.src_emb = new nn.Embedding(srcVocab, d);
-    this.tgt_emb = new nn.Embedding(tgtVocab, d);
-    for (const e of [this.src_emb, this.tgt_emb]) nn.init.normal(e.weight, 0, d ** -0.5);
-    this.pos = new nn.SinusoidalPositionalEncoding(d, 64, Math.sqrt(d));
-    const o = { dimFeedforward: ff, dropout, normFirst: true, activation: 'relu' };
-    this.encoder = Array.from({ length: layers }, () => new nn.TransformerEncoderLayer(d, heads, o));
-    this.decoder = Array.from({ length: layers }, () => new nn.TransformerDecoderLayer(d, heads, o));
-    this.enc_norm = new nn.LayerNorm(d);
-    this.dec_norm = new nn.LayerNorm(d);
-  }
-  encode(src, srcPad) {
-    let x = this.pos.forward(this.src_emb.forward(src));
-    for (const l of this.encoder) x = l.forward(x, { srcKeyPaddingMask: srcPad });
-    return this.enc_norm.forward(x);
-  }
-  decode(tgtIn, memory, srcPad) {
-    let y = this.pos.forward(this.tgt_emb.forward(tgtIn));
-    for (const l of this.decoder) y = l.forward(y, memory, { tgtIsCausal: true, memoryKeyPaddingMask: srcPad });
-    return nn.functional.linear(this.dec_norm.forward(y), this.tgt_emb.weight);
-  }
-  forward(src, srcPad, tgtIn) {
-    return this.decode(tgtIn, this.encode(src, srcPad), srcPad);
-  }
-}
-
-// NOTE: lengths are rounded up to a multiple of 4 (+ `extra`): few distinct tensor shapes, so the
-// allocator's size classes are reused (varying shapes fragment the wasm heap; see the report).
-const padBatch = (seqs, extra = 0, padId = 0) => {
-  const len = Math.ceil((Math.max(...seqs.map((s) => s.length)) - extra) / 4) * 4 + extra;
-  const ids = new Int32Array(seqs.length * len).fill(padId), mask = new Float32Array(seqs.length * len).fill(1);
-  seqs.forEach((s, b) => { ids.set(s, b * len); mask.fill(0, b * len, b * len + s.length); });
-  return [tensor(ids, { shape: [seqs.length, len], dtype: 'int32' }), tensor(mask, { shape: [seqs.length, len] })];
-};
+// The model (text.Translator): a pre-norm transformer encoder–decoder whose output layer shares the
+// target embedding; greedy and beam-search decoding are its methods.
+const { Translator } = text;
+const ids = (tok) => ({ padId: tok.padId, bosId: tok.bosId, eosId: tok.eosId, maxLength: 24 });
 
 /** Greedy decoding of a batch of source id arrays → arrays of target ids (without <bos>/<eos>). */
-function greedy(model, srcTok, tgtTok, srcSeqs, maxLen = 24) {
-  return scope(() => noGrad(() => {
-    const [src, pad] = padBatch(srcSeqs);
-    const memory = model.encode(src, pad);
-    const outs = srcSeqs.map(() => [tgtTok.bosId]);
-    const done = srcSeqs.map(() => false);
-    for (let t = 0; t < maxLen && done.some((d) => !d); t++) {
-      const next = scope(() => {
-        const ys = tensor(Int32Array.from(outs.flat()), { shape: [outs.length, t + 1], dtype: 'int32' });
-        return model.decode(ys, memory, pad).narrow(1, t, 1).squeeze(1).argmax(-1).toArray();
-      });
-      next.forEach((id, b) => { outs[b].push(done[b] ? tgtTok.padId : id); if (id === tgtTok.eosId) done[b] = true; });
-    }
-    return outs.map((o) => { const end = o.indexOf(tgtTok.eosId); return o.slice(1, end < 0 ? undefined : end).filter((x) => x !== tgtTok.padId); });
-  }));
-}
-
-function beam(model, srcIds, tgtTok, beamSize, maxLen = 24) {
-  return scope(() => noGrad(() => {
-    const [src, pad] = padBatch([srcIds]);
-    const memory = model.encode(src, pad);
-    return text.beamSearch((prefixes) => scope(() => {
-      const n = prefixes.length, t = prefixes[0].length;
-      const ys = tensor(Int32Array.from(prefixes.flat()), { shape: [n, t], dtype: 'int32' });
-      const mem = memory.expand([n, ...memory.shape.slice(1)]).contiguous();
-      const padN = pad.expand([n, pad.shape[1]]).contiguous();
-      const lp = model.decode(ys, mem, padN).narrow(1, t - 1, 1).squeeze(1).logSoftmax(-1).toFloat32Array();
-      const v = lp.length / n;
-      return Array.from({ length: n }, (_, i) => lp.subarray(i * v, (i + 1) * v));
-    }), { beamSize, maxLength: maxLen, bosId: tgtTok.bosId, eosId: tgtTok.eosId });
-  }));
-}
+const greedy = (model, srcTok, tgtTok, srcSeqs) => model.greedy(srcSeqs, ids(tgtTok));
+const beam = (model, srcIds, tgtTok, beamSize) => model.beam(srcIds, { ...ids(tgtTok), beamSize });
 
 function loadModel(path) {
   const file = io.load(readFileSync(path));
@@ -189,12 +124,7 @@ outer: for (;;) {
       const loss = scope(() => {
         for (const g of optimizer.paramGroups) g.lr = lrAt(step, (performance.now() - t0) / budget);
         optimizer.zeroGrad();
-        const [src, pad] = padBatch(idx.map((i) => train[i][0]));
-        const [tgt] = padBatch(idx.map((i) => train[i][1]), 1);
-        const len = tgt.shape[1];
-        const logits = model.forward(src, pad, tgt.narrow(1, 0, len - 1).contiguous());
-        const target = tgt.narrow(1, 1, len - 1).contiguous().reshape([-1]);
-        const l = nn.functional.crossEntropy(logits.reshape([-1, tgtTok.vocabSize]), target, { ignoreIndex: tgtTok.padId, labelSmoothing: 0.1 });
+        const l = model.loss(idx.map((i) => train[i][0]), idx.map((i) => train[i][1]), { padId: tgtTok.padId, labelSmoothing: 0.1 });
         l.backward();
         optim.clipGradNorm(model.parameters(), 1.0);
         optimizer.step();
@@ -213,5 +143,5 @@ model.eval();
 
 const result = evaluateBleu(model, srcTok, tgtTok, opt('beam', 4), opt('beam-eval', 500));
 const out = opt('out', 'translate.safetensors');
-writeFileSync(out, io.save(model.stateDict(), { format: 'pt', architecture: 'transformer-seq2seq', config: JSON.stringify(config), srcVocab: JSON.stringify(srcTok), tgtVocab: JSON.stringify(tgtTok) }));
+writeFileSync(out, io.save(model.stateDict(), { ...model.metadata(), srcVocab: JSON.stringify(srcTok), tgtVocab: JSON.stringify(tgtTok) }));
 console.log(JSON.stringify({ recipe: 'translate', ...result, testSentences: testEn.length, steps: step, targetTokensPerSec: tokens / (trainTime / 1000), parameters: nParams, config }));

@@ -3,3 +3,4 @@ export { CharTokenizer, WordTokenizer, splitWords, tokenizerFromJSON, SPECIAL_TO
 export { GPT, type GPTConfig } from './gpt.js';
 export { sample, generate, beamSearch, type SamplingOptions, type GenerateOptions, type BeamSearchOptions, type CachedLanguageModel } from './generate.js';
 export { corpusBleu, type BleuResult } from './bleu.js';
+export { Translator, padSequences, TRANSLATOR_MAX_POSITIONS, type TranslatorConfig, type TranslateOptions, type SpecialIds } from './translator.js';
