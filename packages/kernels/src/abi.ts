@@ -190,6 +190,28 @@ export const UnaryOp = {
   /** x > 0 ? x : p0 * x */
   leakyRelu: 24,
   /** x > 0 ? x : p0 * (exp(x) - 1) */
+
+  // ---- attention.ts (fused scaled-dot-product attention; no [L, S] matrix is ever stored) ---------------
+  /** Bytes of scratch one thread needs for `attentionF32` / `attentionGradF32` with head sizes E and Ev. */
+  attentionScratchBytes(E: number, Ev: number): number;
+  /**
+   * For problems bh in [bh0, bh1) (packed, contiguous: q [L, E], k [S, E], v [S, Ev]): out [L, Ev] =
+   * softmax(q·kᵀ·scale + mask)·v and lse [L, 2] = each row's logsumexp as the pair (max score, log of the
+   * sum of exp(score − max)), kept apart so that a fully masked row (max ≈ −1e9) keeps its log-sum (online
+   * softmax over key blocks). causalOffset < 0: no causal mask, else query i sees keys ≤ causalOffset + i. mask = 0:
+   * none, else an additive f32 mask: element (i, j) of problem bh is mask[meta[1 + bh] + i·meta[0] + j]
+   * (maskMeta: i32 [rowStride, offset per problem]). S ≥ 1.
+   */
+  attentionF32(out: number, lse: number, q: number, k: number, v: number, mask: number, maskMeta: number,
+    scratch: number, bh0: number, bh1: number, L: number, S: number, E: number, Ev: number, scale: number,
+    causalOffset: number): void;
+  /**
+   * The backward of `attentionF32` for problems [bh0, bh1): dq [L, E], dk [S, E], dv [S, Ev] (overwritten)
+   * from q, k, v, out, lse and dout, recomputing the probabilities block by block (D = rowsum(dout ∘ out)).
+   */
+  attentionGradF32(dq: number, dk: number, dv: number, q: number, k: number, v: number, out: number, dout: number,
+    lse: number, mask: number, maskMeta: number, scratch: number, bh0: number, bh1: number, L: number, S: number,
+    E: number, Ev: number, scale: number, causalOffset: number): void;
   elu: 25,
   /** min(max(x, p0), p1) (NaN stays NaN); gradient 1 inside [p0, p1], else 0 */
   clamp: 26,

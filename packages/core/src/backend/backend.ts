@@ -135,6 +135,38 @@ export interface Backend {
  * outside the input are padding. outH/outW are computed by the caller (floor or ceil mode).
  */
 export interface Pool2dGeometry {
+
+  // fused scaled-dot-product attention (f32, contiguous; never stores an [L, S] matrix)
+  /**
+   * out [batch, l, ev] = softmax(q·kᵀ·scale + mask)·v and lse [batch, l, 2] = each row's logsumexp as the
+   * pair (max score, log Σ exp(score − max)) (for the backward; a fully masked row keeps its log-sum), for
+   * q [batch, l, e], k [batch, s, e], v [batch, s, ev] (s ≥ 1). See {@link AttentionArgs} for the masks.
+   */
+  attention(out: number, lse: number, q: number, k: number, v: number, args: AttentionArgs): void;
+  /** dq, dk, dv (overwritten) of {@link Backend.attention}, given its out and lse and dout = dL/dout. */
+  attentionGrad(dq: number, dk: number, dv: number, q: number, k: number, v: number, out: number, dout: number,
+    lse: number, args: AttentionArgs): void;
+}
+
+/** Sizes and masks of one fused attention call; see {@link Backend.attention}. */
+export interface AttentionArgs {
+  /** Problems (batch·heads), packed one after another. */
+  batch: number;
+  /** Queries, keys, the q/k width and the v width. */
+  l: number;
+  s: number;
+  e: number;
+  ev: number;
+  scale: number;
+  /** Causal: query i (at key position causalOffset + i) sees keys ≤ causalOffset + i; −1 = not causal. */
+  causalOffset: number;
+  /**
+   * An additive f32 mask (0 = none): element (i, j) of problem b is at element
+   * `maskOffsets[b] + i·maskRowStride + j` from `mask` (stride 0 broadcasts one row or one matrix).
+   */
+  mask: number;
+  maskRowStride: number;
+  maskOffsets: readonly number[];
   H: number;
   W: number;
   kh: number;

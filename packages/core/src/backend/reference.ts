@@ -1,6 +1,7 @@
 import type { Backend, BinaryOpName, DType, MatmulArgs, ReduceOpName, UnaryOpName } from './backend.js';
 import { Heap } from './heap.js';
 import type { AvgPool2dGeometry, ConvGeometry, Pool2dGeometry } from './backend.js';
+import type { AttentionArgs } from './backend.js';
 
 /**
  * The oracle: every primitive as a plain TypeScript loop, accumulating in float64, over its own
@@ -534,6 +535,82 @@ export function erf(x: number): number {
   for (let n = 60; n >= 1; n--) frac = ax + n / 2 / frac;
   const erfc = Math.exp(-ax * ax) / Math.sqrt(Math.PI) / frac;
   return Math.sign(x) * (1 - erfc);
+
+  attention(out: number, lse: number, q: number, k: number, v: number, args: AttentionArgs): void {
+    const f = this.f32();
+    const { batch, l, ev } = args;
+    for (let b = 0; b < batch; b++) {
+      for (let i = 0; i < l; i++) {
+        const p = this.attentionRow(f, q, k, b, i, args);
+        for (let c = 0; c < ev; c++) {
+          let acc = 0;
+          for (let j = 0; j < p.probs.length; j++) acc += p.probs[j]! * f[(v >>> 2) + (b * args.s + j) * ev + c]!;
+          f[(out >>> 2) + (b * l + i) * ev + c] = acc;
+        }
+        f[(lse >>> 2) + 2 * (b * l + i)] = p.max;
+        f[(lse >>> 2) + 2 * (b * l + i) + 1] = p.logSum;
+      }
+    }
+  }
+
+  attentionGrad(dq: number, dk: number, dv: number, q: number, k: number, v: number, _out: number, dout: number,
+    _lse: number, args: AttentionArgs): void {
+    const f = this.f32();
+    const { batch, l, s, e, ev, scale } = args;
+    const gq = new Float64Array(batch * l * e), gk = new Float64Array(batch * s * e), gv = new Float64Array(batch * s * ev);
+    for (let b = 0; b < batch; b++) {
+      for (let i = 0; i < l; i++) {
+        const { probs } = this.attentionRow(f, q, k, b, i, args);
+        const go = (dout >>> 2) + (b * l + i) * ev;
+        // dP_j = dO·V_j; D = Σ_j P_j·dP_j; dS_j = P_j (dP_j − D)
+        const dp = probs.map((_, j) => {
+          let acc = 0;
+          for (let c = 0; c < ev; c++) acc += f[go + c]! * f[(v >>> 2) + (b * s + j) * ev + c]!;
+          return acc;
+        });
+        let d = 0;
+        for (let j = 0; j < probs.length; j++) d += probs[j]! * dp[j]!;
+        for (let j = 0; j < probs.length; j++) {
+          const pj = probs[j]!, ds = pj * (dp[j]! - d) * scale;
+          for (let c = 0; c < ev; c++) gv[(b * s + j) * ev + c] += pj * f[go + c]!;
+          for (let c = 0; c < e; c++) {
+            gq[(b * l + i) * e + c] += ds * f[(k >>> 2) + (b * s + j) * e + c]!;
+            gk[(b * s + j) * e + c] += ds * f[(q >>> 2) + (b * l + i) * e + c]!;
+          }
+        }
+      }
+    }
+    f.set(gq, dq >>> 2);
+    f.set(gk, dk >>> 2);
+    f.set(gv, dv >>> 2);
+  }
+
+  /**
+   * Softmax probabilities of row i of problem b over the keys it may see (0…causalOffset + i when
+   * causal, else all), the row's max score and the log of Σ exp(score − max).
+   */
+  private attentionRow(f: Float32Array, q: number, k: number, b: number, i: number, args: AttentionArgs): { probs: number[]; max: number; logSum: number } {
+    const { l, s, e, scale } = args;
+    const n = args.causalOffset >= 0 ? Math.min(s, args.causalOffset + i + 1) : s;
+    const scores: number[] = [];
+    for (let j = 0; j < n; j++) {
+      let acc = 0;
+      for (let c = 0; c < e; c++) acc += f[(q >>> 2) + (b * l + i) * e + c]! * f[(k >>> 2) + (b * s + j) * e + c]!;
+      acc *= scale;
+      if (args.mask !== 0) {
+        const mv = f[(args.mask >>> 2) + args.maskOffsets[b]! + i * args.maskRowStride + j]!;
+        // NOTE: a masked score is rounded to float32 as the composed path stores it, so MASKED_SCORE
+        // absorbs the score and a fully masked row is uniform (the convention of nn/attention.ts)
+        if (mv !== 0) acc = Math.fround(Math.fround(acc) + mv);
+      }
+      scores.push(acc);
+    }
+    let m = -Infinity;
+    for (const x of scores) m = Math.max(m, x);
+    let sum = 0;
+    for (const x of scores) sum += Math.exp(x - m);
+    return { probs: scores.map((x) => Math.exp(x - m) / sum), max: m, logSum: Math.log(sum) };
+  }
 }
 
 const SQRT1_2 = Math.SQRT1_2;

@@ -5,6 +5,7 @@ import { AUTO_MAX_THREADS, DEFAULT_SPIN_MICROS, ThreadPool, hardwareThreads, thr
 import { SimdgradError } from '../errors.js';
 import { collapseDims } from './strides.js';
 import type { AvgPool2dGeometry, ConvGeometry, Pool2dGeometry } from './backend.js';
+import type { AttentionArgs } from './backend.js';
 
 /** Most dims an op may have after collapsing (the meta block holds 4 arrays of this many i32s). */
 const MAX_DIMS = 32;
@@ -423,6 +424,45 @@ function checkDims(ndim: number): void {
  * Loads the kernels on a fresh memory and returns the backend over it. With `threads` > 1 (or 'auto')
  * and a runtime that can run threads, the memory is shared, the shared-memory kernel build is loaded
  * and a pool of threads − 1 workers starts; otherwise the backend is single-threaded and its
+
+  // ---- attention --------------------------------------------------------------------------------
+  // NOTE: one thread: the pool runs only the kernels listed in pool.ts (POOL_KERNELS, at most 16
+  // arguments), which the attention kernels are not; they take a problem range [bh0, bh1) so that a
+  // split over batch·heads is one loop here once the pool can run them.
+
+  attention(out: number, lse: number, q: number, k: number, v: number, args: AttentionArgs): void {
+    const { scratch, meta } = this.attentionBlocks(args);
+    try {
+      this.k.attentionF32(out, lse, q, k, v, args.mask, meta, scratch, 0, args.batch, args.l, args.s, args.e, args.ev,
+        args.scale, args.causalOffset);
+    } finally {
+      this.heap.free(scratch);
+      if (meta !== 0) this.heap.free(meta);
+    }
+  }
+
+  attentionGrad(dq: number, dk: number, dv: number, q: number, k: number, v: number, out: number, dout: number,
+    lse: number, args: AttentionArgs): void {
+    const { scratch, meta } = this.attentionBlocks(args);
+    try {
+      this.k.attentionGradF32(dq, dk, dv, q, k, v, out, dout, lse, args.mask, meta, scratch, 0, args.batch, args.l, args.s,
+        args.e, args.ev, args.scale, args.causalOffset);
+    } finally {
+      this.heap.free(scratch);
+      if (meta !== 0) this.heap.free(meta);
+    }
+  }
+
+  /** The kernel's scratch and, with a mask, its meta block [rowStride, offset per problem] (i32). */
+  private attentionBlocks(args: AttentionArgs): { scratch: number; meta: number } {
+    const scratch = this.heap.alloc(this.k.attentionScratchBytes(args.e, args.ev));
+    if (args.mask === 0) return { scratch, meta: 0 };
+    const meta = this.heap.alloc((args.batch + 1) * 4);
+    const i32 = this.heap.views().i32;
+    i32[meta >>> 2] = args.maskRowStride;
+    for (let b = 0; b < args.batch; b++) i32[(meta >>> 2) + 1 + b] = args.maskOffsets[b]!;
+    return { scratch, meta };
+  }
  * `threadsNote` says why.
  */
 export async function createWasmBackend(options: WasmBackendOptions = {}): Promise<WasmBackend> {

@@ -5,7 +5,10 @@
 import { getBackend } from '../engine.js';
 import { SimdgradError, fmtShape } from '../errors.js';
 import { keep } from '../memory.js';
-import { empty } from '../ops/core.js';
+import type { AttentionArgs } from '../backend/backend.js';
+import { isGradEnabled, record } from '../autograd/graph.js';
+import { broadcastStrides, contiguous, empty, release } from '../ops/core.js';
+import { broadcastShapes, sameShape, shapeSize } from '../shape.js';
 import { tensor } from '../ops/creation.js';
 import type { Tensor } from '../tensor.js';
 import * as F from './functional.js';
@@ -58,8 +61,13 @@ export function causalMask(l: number, s: number, offset = s - l): Tensor {
 
 /**
  * softmax(Q·Kᵀ·scale + mask)·V for q [..., L, E], k [..., S, E], v [..., S, Ev] (batch dims broadcast).
- * Composed from primitives, so its gradient is exact; it materialises the [..., L, S] score matrix
- * (NOTE: a fused, tiled kernel that streams keys would avoid that; see the report in issue 8).
+ *
+ * Two paths with the same results (within float32 rounding):
+ * - fused (no dropout, `needWeights` false, a float32 mask or none that broadcasts into the batch of
+ *   q, k, v and needs no gradient): one kernel streams the keys with an online softmax and saves only
+ *   the output and each row's logsumexp; the backward recomputes the probabilities block by block. No
+ *   [..., L, S] tensor is made, forward or backward.
+ * - composed from matmul, softmax and an additive mask otherwise (it materialises the scores).
  *
  * @example
  * ```ts
@@ -75,19 +83,110 @@ export function scaledDotProductAttention(q: Tensor, k: Tensor, v: Tensor, optio
   if (k.shape[k.ndim - 1] !== e) throw new SimdgradError(`${op}: q and k must share the last dim (got ${fmtShape(q.shape)} and ${fmtShape(k.shape)})`);
   if (v.shape[v.ndim - 2] !== s) throw new SimdgradError(`${op}: k and v must have the same number of keys (got ${fmtShape(k.shape)} and ${fmtShape(v.shape)})`);
   const scale = options.scale ?? 1 / Math.sqrt(e);
+  const offset = options.queryOffset ?? s - l;
+  if (options.isCausal && (offset + l > s || offset < 0)) throw new SimdgradError(`${op}: queryOffset ${offset} with ${l} queries does not fit ${s} keys`);
+  const p = options.dropoutP ?? 0;
+  const dropout = options.training === true && p > 0;
+  if (!dropout && !options.needWeights && useFused) {
+    const fused = fusedAttention(q, k, v, scale, options.isCausal ? offset : -1, options.attnMask ?? null);
+    if (fused !== null) return fused;
+  }
   // NOTE: scale q (L·E elements) rather than the scores (L·S): cheaper and the same in exact arithmetic
   let scores = q.mul(scale).matmul(k.transpose(-2, -1));
-  if (options.isCausal) {
-    const offset = options.queryOffset ?? s - l;
-    if (offset + l > s || offset < 0) throw new SimdgradError(`${op}: queryOffset ${offset} with ${l} queries does not fit ${s} keys`);
-    if (offset + l - 1 > 0 && !(l === 1 && offset === s - 1)) scores = scores.add(causalMask(l, s, offset));
-  }
+  if (options.isCausal && offset + l - 1 > 0 && !(l === 1 && offset === s - 1)) scores = scores.add(causalMask(l, s, offset));
   if (options.attnMask) scores = scores.add(options.attnMask.mul(MASKED_SCORE));
   const weights = scores.softmax(-1);
-  const p = options.dropoutP ?? 0;
-  const attn = options.training && p > 0 ? F.dropout(weights, p, true) : weights;
+  const attn = dropout ? F.dropout(weights, p, true) : weights;
   const out = attn.matmul(v);
   return options.needWeights ? [out, weights] : out;
+}
+
+let useFused = true;
+
+/**
+ * Turns the fused attention path on or off (default on) and returns the previous setting: for tests
+ * and benchmarks that compare it with the composed path. Results agree within float32 rounding.
+ */
+export function setFusedAttention(on: boolean): boolean {
+  const prev = useFused;
+  useFused = on;
+  return prev;
+}
+
+/**
+ * The fused path, or null when the inputs need the composed one (an int32 input, no queries or keys,
+ * a mask that is not float32, needs a gradient or has batch dims beyond those of q, k and v).
+ * Broadcast or strided inputs are expanded and made contiguous once (in the graph, so their
+ * gradients are summed back); the node saves the logsumexp besides q, k, v and the output.
+ */
+function fusedAttention(q0: Tensor, k0: Tensor, v0: Tensor, scale: number, causalOffset: number, mask: Tensor | null): Tensor | null {
+  const op = 'scaledDotProductAttention';
+  if (q0.dtype !== 'float32' || k0.dtype !== 'float32' || v0.dtype !== 'float32') return null;
+  const e = q0.shape[q0.ndim - 1]!, l = q0.shape[q0.ndim - 2]!, s = k0.shape[k0.ndim - 2]!, ev = v0.shape[v0.ndim - 1]!;
+  if (l === 0 || s === 0) return null;
+  const batch = broadcastShapes(op, broadcastShapes(op, q0.shape.slice(0, -2), k0.shape.slice(0, -2)), v0.shape.slice(0, -2));
+  let maskArgs: { t: Tensor; rowStride: number; offsets: number[] } | null = null;
+  if (mask !== null) {
+    if (mask.dtype !== 'float32' || (mask.requiresGrad && isGradEnabled()) || mask.ndim > batch.length + 2) return null;
+    const full = [...batch, l, s];
+    const pad = full.length - mask.ndim;
+    if (mask.shape.some((d, i) => d !== 1 && d !== full[pad + i])) {
+      // not broadcastable into [..., L, S]: let the composed path report it
+      return null;
+    }
+    // the additive mask exactly as the composed path adds it (a copy the size of the caller's mask);
+    // a mask broadcast along the keys is widened to S columns so that the kernel reads rows
+    let t = mask.mul(MASKED_SCORE);
+    if (mask.ndim < 2 || mask.shape[mask.ndim - 1] !== s) {
+      const wide = t.reshape([...Array<number>(Math.max(0, 2 - t.ndim)).fill(1), ...t.shape]);
+      const ex = wide.expand([...wide.shape.slice(0, -1), s]);
+      const rows = contiguous(ex);
+      for (const x of [ex, wide, t]) if (x !== rows) x.dispose();
+      t = rows;
+    }
+    const strides = broadcastStrides(t, full);
+    const offsets: number[] = [];
+    const bh = shapeSize(batch);
+    for (let b = 0; b < bh; b++) {
+      let rest = b, off = 0;
+      for (let d = batch.length - 1; d >= 0; d--) {
+        off += (rest % batch[d]!) * strides[d]!;
+        rest = Math.floor(rest / batch[d]!);
+      }
+      offsets.push(off);
+    }
+    maskArgs = { t, rowStride: strides[batch.length]!, offsets };
+  }
+  const packed = (x: Tensor, rows: number, cols: number): Tensor => {
+    const want = [...batch, rows, cols];
+    const ex = sameShape(x.shape, want) ? x : x.expand(want);
+    return ex.contiguous().reshape([shapeSize(batch), rows, cols]);
+  };
+  const q = packed(q0, l, e), k = packed(k0, s, e), v = packed(v0, s, ev);
+  const bh = shapeSize(batch);
+  const args: AttentionArgs = {
+    batch: bh, l, s, e, ev, scale, causalOffset,
+    mask: maskArgs ? maskArgs.t.ptr : 0, maskRowStride: maskArgs?.rowStride ?? 0, maskOffsets: maskArgs?.offsets ?? [],
+  };
+  const be = q.backend;
+  const out = empty([bh, l, ev]);
+  const lse = empty([bh, l, 2]); // each row's logsumexp as (max, log-sum)
+  be.attention(out.ptr, lse.ptr, q.ptr, k.ptr, v.ptr, args);
+  const saved = maskArgs ? [lse, maskArgs.t] : [lse];
+  record(out, op, [q, k, v], (g0) => {
+    const g = contiguous(g0);
+    const dq = empty(q.shape), dk = empty(k.shape), dv = empty(v.shape);
+    be.attentionGrad(dq.ptr, dk.ptr, dv.ptr, q.ptr, k.ptr, v.ptr, out.ptr, g.ptr, lse.ptr, args);
+    release(g, g0);
+    const pick = (t: Tensor, x: Tensor): Tensor | null => {
+      if (x.requiresGrad) return t;
+      t.dispose();
+      return null;
+    };
+    return [pick(dq, q), pick(dk, k), pick(dv, v)];
+  }, saved);
+  if (out.node === null) for (const t of saved) t.dispose();
+  return out.reshape([...batch, l, ev]);
 }
 
 export interface MultiheadAttentionOptions {
@@ -232,13 +331,13 @@ export class MultiheadAttention extends Module {
       const m = am.ndim === 2 ? am : am.reshape([b, h, l, s]);
       mask = mask ? mask.add(m).clamp(0, 1) : m;
     }
-    const res = scaledDotProductAttention(q, k, v, {
-      attnMask: mask, isCausal: call.isCausal, queryOffset, dropoutP: this.dropout, training: this.training, needWeights: true,
-    });
-    const [ctx, weights] = res;
+    const opts = { attnMask: mask, isCausal: call.isCausal, queryOffset, dropoutP: this.dropout, training: this.training };
+    // without weights (forward), the fused kernel can run
+    const [ctx, weights] = needWeights ? scaledDotProductAttention(q, k, v, { ...opts, needWeights: true })
+      : [scaledDotProductAttention(q, k, v, opts), null];
     let out = this.out_proj.forward(ctx.transpose(1, 2).reshape([b, l, e]));
     if (!this.batchFirst) out = out.transpose(0, 1);
-    return [out, needWeights ? weights.mean(1) : null];
+    return [out, weights ? weights.mean(1) : null];
   }
 
   override extraRepr(): string {
