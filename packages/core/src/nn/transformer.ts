@@ -19,6 +19,10 @@ export interface TransformerLayerOptions {
   bias?: boolean;
 }
 
+/** Which activation a layer was built with ('custom' for a function), e.g. for the ONNX export. */
+export type TransformerActivationName = 'relu' | 'gelu' | 'custom';
+const activationNameOf = (a: TransformerLayerOptions['activation']): TransformerActivationName => (typeof a === 'function' ? 'custom' : a ?? 'relu');
+
 function activationFn(a: TransformerLayerOptions['activation']): (x: Tensor) => Tensor {
   if (a === undefined || a === 'relu') return (x) => x.relu();
   if (a === 'gelu') return (x) => x.gelu();
@@ -55,6 +59,8 @@ export class TransformerEncoderLayer extends Module {
   dropout1: Dropout;
   dropout2: Dropout;
   readonly normFirst: boolean;
+  /** The activation of the feed-forward block ('custom' when a function was given). */
+  readonly activationName: TransformerActivationName;
   private readonly act: (x: Tensor) => Tensor;
   constructor(readonly dModel: number, readonly nhead: number, options: TransformerLayerOptions = {}) {
     super();
@@ -70,6 +76,7 @@ export class TransformerEncoderLayer extends Module {
     this.dropout2 = new Dropout(p);
     this.normFirst = options.normFirst ?? false;
     this.act = activationFn(options.activation);
+    this.activationName = activationNameOf(options.activation);
   }
   forward(src: Tensor, call?: EncoderLayerCall): Tensor;
   forward(...inputs: Tensor[]): Tensor;
@@ -113,6 +120,8 @@ export class TransformerDecoderLayer extends Module {
   dropout2: Dropout;
   dropout3: Dropout;
   readonly normFirst: boolean;
+  /** The activation of the feed-forward block ('custom' when a function was given). */
+  readonly activationName: TransformerActivationName;
   private readonly act: (x: Tensor) => Tensor;
   constructor(readonly dModel: number, readonly nhead: number, options: TransformerLayerOptions = {}) {
     super();
@@ -132,6 +141,7 @@ export class TransformerDecoderLayer extends Module {
     this.dropout3 = new Dropout(p);
     this.normFirst = options.normFirst ?? false;
     this.act = activationFn(options.activation);
+    this.activationName = activationNameOf(options.activation);
   }
   forward(tgt: Tensor, memory: Tensor, call?: DecoderLayerCall): Tensor;
   forward(...inputs: Tensor[]): Tensor;

@@ -6,6 +6,8 @@ import { keep, scope } from '../memory.js';
 import { Module } from '../nn/module.js';
 import * as F from '../nn/functional.js';
 import { full, tensor } from '../ops/creation.js';
+import { where } from '../ops/elementwise.js';
+import { broadcastShapes } from '../shape.js';
 import { cat } from '../ops/shape.js';
 import { Tensor } from '../tensor.js';
 import { AttributeType, DataType, decodeModel, type AttributeProto, type GraphProto, type ModelProto, type NodeProto, type TensorProto } from './schema.js';
@@ -23,9 +25,11 @@ export interface OnnxValueInfo {
 
 /** The ONNX ops that `importModel` can run. */
 export const SUPPORTED_OPS = [
-  'Add', 'AveragePool', 'BatchNormalization', 'Constant', 'Conv', 'Div', 'Dropout', 'Elu', 'Erf', 'Flatten', 'Gather', 'Gemm',
-  'GlobalAveragePool', 'Identity', 'LayerNormalization', 'LeakyRelu', 'LogSoftmax', 'MatMul', 'MaxPool', 'Mul', 'Pad', 'Pow', 'Relu',
-  'Reshape', 'Sigmoid', 'Softmax', 'Sqrt', 'Sub', 'Tanh', 'Transpose',
+  'Add', 'AveragePool', 'BatchNormalization', 'Cast', 'Clip', 'Concat', 'Constant', 'ConstantOfShape', 'Conv', 'Div', 'Dropout', 'Elu',
+  'Equal', 'Erf', 'Expand', 'Flatten', 'Gather', 'Gelu', 'Gemm', 'GlobalAveragePool', 'Greater', 'GreaterOrEqual', 'Identity',
+  'LayerNormalization', 'LeakyRelu', 'Less', 'LessOrEqual', 'LogSoftmax', 'MatMul', 'MaxPool', 'Mul', 'Neg', 'Not', 'Pad', 'Pow',
+  'Range', 'ReduceMean', 'Relu', 'Reshape', 'Shape', 'Sigmoid', 'Slice', 'Softmax', 'Split', 'Sqrt', 'Squeeze', 'Sub', 'Tanh',
+  'Transpose', 'Trilu', 'Unsqueeze', 'Where',
 ] as const;
 const SUPPORTED = new Set<string>(SUPPORTED_OPS);
 
@@ -140,21 +144,234 @@ function pair(node: NodeProto, name: string, v: number[] | null, fallback: [numb
   return [v[0]!, v[1]!];
 }
 
+// ---- small integer tensors (shapes, indices, masks) ---------------------------------------------------
+// NOTE: the engine's arithmetic is float32 (int32 tensors are cast); ONNX int64 arithmetic on shapes
+// (PyTorch writes Shape → Gather → Mul/Div → Concat → Reshape) must stay exact integer math, so
+// int-only elementwise ops run here in JavaScript over the (tiny) values, with broadcasting.
+function intElementwise(op: string, inputs: Tensor[], fn: (...v: number[]) => number): Tensor {
+  const shape = inputs.reduce<number[]>((s, t) => broadcastShapes(op, s, t.shape), []);
+  const size = shape.reduce((a, b) => a * b, 1);
+  const arrays = inputs.map((t) => t.toInt32Array());
+  // each input's stride per output dim (0 where it broadcasts)
+  const strides = inputs.map((t) => {
+    const st = new Array<number>(shape.length).fill(0);
+    let acc = 1;
+    for (let i = t.ndim - 1; i >= 0; i--) {
+      const o = i + shape.length - t.ndim;
+      st[o] = t.shape[i] === 1 ? 0 : acc;
+      acc *= t.shape[i]!;
+    }
+    return st;
+  });
+  const out = new Int32Array(size);
+  const index = new Array<number>(shape.length).fill(0);
+  const args = new Array<number>(inputs.length);
+  for (let k = 0; k < size; k++) {
+    for (let j = 0; j < inputs.length; j++) {
+      let off = 0;
+      for (let d = 0; d < shape.length; d++) off += index[d]! * strides[j]![d]!;
+      args[j] = arrays[j]![off]!;
+    }
+    out[k] = fn(...args);
+    for (let d = shape.length - 1; d >= 0; d--) {
+      if (++index[d]! < shape[d]!) break;
+      index[d] = 0;
+    }
+  }
+  return tensor(out, { shape, dtype: 'int32' });
+}
+
+const allInt = (ts: Tensor[]) => ts.every((t) => t.dtype === 'int32');
+/** ONNX integer Div truncates toward zero. */
+const intDiv = (a: number, b: number) => (b === 0 ? 0 : Math.trunc(a / b));
+
+/** A 1-d or 0-d int tensor as numbers. */
+const intsOf = (t: Tensor): number[] => Array.from(t.dtype === 'int32' ? t.toInt32Array() : t.toFloat32Array());
+
+/** Elementwise binary: exact int math when both are int, else the engine's float ops. */
+function binaryOp(op: string, a: Tensor, b: Tensor): Tensor {
+  const intFns: Record<string, (x: number, y: number) => number> = {
+    Add: (x, y) => (x + y) | 0, Sub: (x, y) => (x - y) | 0, Mul: (x, y) => Math.imul(x, y), Div: intDiv,
+    Equal: (x, y) => +(x === y), Less: (x, y) => +(x < y), Greater: (x, y) => +(x > y),
+    LessOrEqual: (x, y) => +(x <= y), GreaterOrEqual: (x, y) => +(x >= y), Pow: (x, y) => Math.trunc(x ** y),
+  };
+  if (allInt([a, b])) return intElementwise(op, [a, b], intFns[op]!);
+  switch (op) {
+    case 'Add': return a.add(b);
+    case 'Sub': return a.sub(b);
+    case 'Mul': return a.mul(b);
+    case 'Div': return a.div(b);
+    case 'Pow': return a.pow(b);
+    case 'Equal': return a.eq(b).int();
+    case 'Less': return a.lt(b).int();
+    case 'Greater': return a.gt(b).int();
+    case 'LessOrEqual': return a.le(b).int();
+    default: return a.ge(b).int();
+  }
+}
+
+/** The value of a `value` tensor attribute (ConstantOfShape), as a number and dtype. */
+function fillValue(attrs: Attrs): { value: number; dtype: 'float32' | 'int32' } {
+  const t = attrs.get('value')?.t;
+  if (t === undefined) return { value: 0, dtype: 'float32' };
+  const v = tensorFromProto(t, 'ConstantOfShape value');
+  try {
+    return { value: v.dtype === 'int32' ? v.toInt32Array()[0] ?? 0 : v.toFloat32Array()[0] ?? 0, dtype: v.dtype === 'int32' ? 'int32' : 'float32' };
+  } finally {
+    v.dispose();
+  }
+}
+
+/** ONNX Slice on one axis (start/end clamped as the spec says), with any nonzero step. */
+function sliceAxis(t: Tensor, axis: number, start: number, end: number, step: number): Tensor {
+  const dim = t.shape[axis]!;
+  const norm = (v: number, lo: number, hi: number) => Math.min(Math.max(v < 0 ? v + dim : v, lo), hi);
+  if (step > 0) {
+    const s = norm(start, 0, dim), e = norm(end, 0, dim);
+    const run = t.narrow(axis, s, Math.max(0, e - s));
+    return step === 1 ? run : run.slice(axis, 0, undefined, step);
+  }
+  const s = norm(start, -1, dim - 1), e = norm(end, -1, dim - 1);
+  const idx: number[] = [];
+  for (let i = s; i > e; i += step) idx.push(i);
+  return t.indexSelect(axis, tensor(Int32Array.from(idx), { dtype: 'int32' }));
+}
+
 // ---- the ops -----------------------------------------------------------------------------------------
 type Get = (i: number) => Tensor | null;
 
-function runNode(node: NodeProto, get: Get): Tensor {
+function runNode(node: NodeProto, get: Get): Tensor | Tensor[] {
   const attrs = new Attrs(node);
   const x = (i: number): Tensor => get(i) ?? fail(`node '${node.name ?? ''}' (${node.opType}): input ${i} is missing`);
   const opt = (i: number): Tensor | null => get(i);
   const axisOf = (t: Tensor, axis: number) => (axis < 0 ? axis + t.ndim : axis);
   switch (node.opType) {
     case 'Identity': case 'Dropout': return x(0);
-    case 'Add': return x(0).add(x(1));
-    case 'Sub': return x(0).sub(x(1));
-    case 'Mul': return x(0).mul(x(1));
-    case 'Div': return x(0).div(x(1));
-    case 'Pow': return x(0).pow(x(1));
+    case 'Add': case 'Sub': case 'Mul': case 'Div': case 'Pow':
+    case 'Equal': case 'Less': case 'Greater': case 'LessOrEqual': case 'GreaterOrEqual':
+      return binaryOp(node.opType, x(0), x(1));
+    case 'Neg': return x(0).dtype === 'int32' ? intElementwise('Neg', [x(0)], (v) => -v | 0) : x(0).neg();
+    case 'Not': return intElementwise('Not', [x(0).dtype === 'int32' ? x(0) : x(0).ne(0).int()], (v) => +(v === 0));
+    case 'Where': {
+      const c = x(0), a = x(1), b = x(2);
+      if (allInt([a, b])) return intElementwise('Where', [c.dtype === 'int32' ? c : c.ne(0).int(), a, b], (k, u, w) => (k !== 0 ? u : w));
+      return where(c, a.float(), b.float());
+    }
+    case 'Gelu': {
+      const approximate = attrs.string('approximate', 'none');
+      if (approximate !== 'none' && approximate !== 'tanh') fail(`node '${node.name ?? ''}' (Gelu): approximate must be 'none' or 'tanh' (got '${approximate}')`);
+      return x(0).gelu(approximate);
+    }
+    case 'Cast': {
+      const to = attrs.int('to', DataType.FLOAT), t = x(0);
+      if (to === DataType.FLOAT || to === DataType.DOUBLE || to === DataType.FLOAT16 || to === DataType.BFLOAT16) return t.float();
+      if (to === DataType.BOOL) return t.dtype === 'int32' ? intElementwise('Cast', [t], (v) => +(v !== 0)) : t.ne(0).int();
+      if ([DataType.INT32, DataType.INT64, DataType.INT16, DataType.INT8, DataType.UINT8, DataType.UINT16].includes(to as 6)) return t.int();
+      return fail(`node '${node.name ?? ''}' (Cast): cast to data type ${to} is not supported`);
+    }
+    case 'Clip': {
+      const t = x(0), lo = opt(1), hi = opt(2);
+      const min = lo === null ? null : intsOf(lo)[0]!, max = hi === null ? null : intsOf(hi)[0]!;
+      if (t.dtype === 'int32') return intElementwise('Clip', [t], (v) => Math.min(max ?? v, Math.max(min ?? v, v)));
+      return t.clamp(min, max);
+    }
+    case 'Shape': {
+      const t = x(0);
+      const clampAxis = (a: number) => Math.min(Math.max(a < 0 ? a + t.ndim : a, 0), t.ndim);
+      const dims = t.shape.slice(clampAxis(attrs.int('start', 0)), clampAxis(attrs.int('end', t.ndim)));
+      return tensor(Int32Array.from(dims), { shape: [dims.length], dtype: 'int32' });
+    }
+    case 'Unsqueeze': {
+      const t = x(0);
+      const rank = t.ndim + intsOf(x(1)).length;
+      const axes = new Set(intsOf(x(1)).map((a) => (a < 0 ? a + rank : a)));
+      if ([...axes].some((a) => a < 0 || a >= rank)) fail(`node '${node.name ?? ''}' (Unsqueeze): axes [${intsOf(x(1)).join(', ')}] out of range for ${rank} output dims`);
+      const shape: number[] = [];
+      let j = 0;
+      for (let i = 0; i < rank; i++) shape.push(axes.has(i) ? 1 : t.shape[j++]!);
+      return t.reshape(shape);
+    }
+    case 'Squeeze': {
+      const t = x(0), axesIn = opt(1);
+      const axes = new Set(axesIn === null ? t.shape.flatMap((d, i) => (d === 1 ? [i] : [])) : intsOf(axesIn).map((a) => (a < 0 ? a + t.ndim : a)));
+      for (const a of axes) if (t.shape[a] !== 1) fail(`node '${node.name ?? ''}' (Squeeze): axis ${a} of ${fmtShape(t.shape)} is not 1`);
+      return t.reshape(t.shape.filter((_, i) => !axes.has(i)));
+    }
+    case 'Concat': {
+      const all = node.input.map((_, i) => x(i));
+      const nonEmpty = all.filter((t) => !t.shape.includes(0));
+      const parts = nonEmpty.length > 0 ? nonEmpty : [all[0]!];
+      const axis = axisOf(parts[0]!, attrs.int('axis', 0));
+      const dtype = parts.every((t) => t.dtype === 'int32') ? 'int32' : 'float32';
+      return parts.length === 1 ? parts[0]! : cat(parts.map((t) => (dtype === 'float32' ? t.float() : t)), axis);
+    }
+    case 'ConstantOfShape': {
+      const { value, dtype } = fillValue(attrs);
+      return full(checkInts(node, 'shape', intsOf(x(0)), 0), value, { dtype });
+    }
+    case 'Range': {
+      const [start, limit, delta] = [x(0), x(1), x(2)].map((t) => intsOf(t)[0]!) as [number, number, number];
+      if (delta === 0) fail(`node '${node.name ?? ''}' (Range): delta must not be 0`);
+      const n = Math.max(0, Math.ceil((limit - start) / delta));
+      const values = Array.from({ length: n }, (_, i) => start + i * delta);
+      return x(0).dtype === 'int32' ? tensor(Int32Array.from(values), { dtype: 'int32' }) : tensor(Float32Array.from(values));
+    }
+    case 'Expand': {
+      const t = x(0);
+      const shape = broadcastShapes('Expand', t.shape, intsOf(x(1)));
+      return t.expand(shape).contiguous();
+    }
+    case 'Trilu': {
+      const t = x(0), k = opt(1) === null ? 0 : intsOf(x(1))[0]!;
+      if (t.ndim < 2) fail(`node '${node.name ?? ''}' (Trilu): input must have at least 2 dims (got ${fmtShape(t.shape)})`);
+      const upper = attrs.int('upper', 1) === 1;
+      const rows = t.shape[t.ndim - 2]!, cols = t.shape[t.ndim - 1]!;
+      const keep01 = new Int32Array(rows * cols);
+      for (let i = 0; i < rows; i++) for (let j = 0; j < cols; j++) keep01[i * cols + j] = +(upper ? j - i >= k : j - i <= k);
+      const mask = tensor(keep01, { shape: [rows, cols], dtype: 'int32' });
+      return t.dtype === 'int32' ? intElementwise('Trilu', [mask, t], (m, v) => (m ? v : 0)) : where(mask, t, 0);
+    }
+    case 'Slice': {
+      let t = x(0);
+      const starts = intsOf(x(1)), ends = intsOf(x(2));
+      const axes = opt(3) === null ? starts.map((_, i) => i) : intsOf(x(3)).map((a) => axisOf(t, a));
+      const steps = opt(4) === null ? starts.map(() => 1) : intsOf(x(4));
+      if (ends.length !== starts.length || axes.length !== starts.length || steps.length !== starts.length) {
+        fail(`node '${node.name ?? ''}' (Slice): starts, ends, axes and steps must have one value per sliced axis (got ${starts.length}, ${ends.length}, ${axes.length}, ${steps.length})`);
+      }
+      axes.forEach((axis, i) => {
+        if (axis < 0 || axis >= t.ndim) fail(`node '${node.name ?? ''}' (Slice): axis ${axis} out of range for ${fmtShape(t.shape)}`);
+        if (steps[i] === 0) fail(`node '${node.name ?? ''}' (Slice): steps must not be 0`);
+        t = sliceAxis(t, axis, starts[i]!, ends[i]!, steps[i]!);
+      });
+      return t.contiguous();
+    }
+    case 'Split': {
+      const t = x(0);
+      const axis = axisOf(t, attrs.int('axis', 0));
+      const dim = t.shape[axis]!, count = node.output.length;
+      const splitIn = opt(1);
+      let sizes: number[];
+      if (splitIn !== null) sizes = intsOf(splitIn);
+      else if (attrs.ints('split') !== null) sizes = attrs.ints('split')!;
+      else {
+        const parts = attrs.int('num_outputs', count);
+        const chunk = Math.ceil(dim / parts);
+        sizes = Array.from({ length: parts }, (_, i) => Math.max(0, Math.min(chunk, dim - i * chunk)));
+      }
+      if (sizes.length !== count || sizes.reduce((a, b) => a + b, 0) !== dim) {
+        fail(`node '${node.name ?? ''}' (Split): split sizes [${sizes.join(', ')}] must be ${count} values adding up to dim ${axis} of ${fmtShape(t.shape)}`);
+      }
+      let at = 0;
+      return sizes.map((size) => { const part = t.narrow(axis, at, size).contiguous(); at += size; return part; });
+    }
+    case 'ReduceMean': {
+      const t = x(0);
+      const axesIn = (opt(1) === null ? attrs.ints('axes') ?? [] : intsOf(x(1)));
+      const keepDims = attrs.int('keepdims', 1) === 1;
+      if (axesIn.length === 0) return attrs.int('noop_with_empty_axes', 0) === 1 ? t : t.mean(t.shape.map((_, i) => i), keepDims);
+      return t.mean(axesIn.map((a) => axisOf(t, a)), keepDims);
+    }
     case 'Sqrt': return x(0).sqrt();
     case 'Erf': return x(0).erf();
     case 'Relu': return x(0).relu();
@@ -215,7 +432,10 @@ function runNode(node: NodeProto, get: Get): Tensor {
     case 'Gather': {
       const data = x(0), idx = x(1);
       const axis = axisOf(data, attrs.int('axis', 0));
-      const flat = idx.dtype === 'int32' ? idx.reshape([-1]) : idx.int().reshape([-1]);
+      let flat = idx.dtype === 'int32' ? idx.reshape([-1]) : idx.int().reshape([-1]);
+      // NOTE: ONNX allows negative indices (PyTorch's shape arithmetic gathers dim -1 this way)
+      const size = data.shape[axis]!;
+      if (flat.shape[0]! <= 64 && intsOf(flat).some((i) => i < 0)) flat = tensor(Int32Array.from(intsOf(flat), (i) => (i < 0 ? i + size : i)), { dtype: 'int32' });
       const picked = data.indexSelect(axis, flat);
       return picked.reshape([...data.shape.slice(0, axis), ...idx.shape, ...data.shape.slice(axis + 1)]);
     }
@@ -364,7 +584,9 @@ export class OnnxModel extends Module {
           if (name === undefined || name === '') return null;
           return values.get(name) ?? fail(`node '${node.name ?? ''}' (${node.opType}) reads '${name}', which no earlier node or initializer makes (the graph is not in topological order?)`);
         };
-        values.set(node.output[0]!, runNode(node, get));
+        const result = runNode(node, get);
+        if (Array.isArray(result)) result.forEach((t, i) => { if (node.output[i]) values.set(node.output[i]!, t); });
+        else values.set(node.output[0]!, result);
       }
       const out: Record<string, Tensor> = {};
       for (const v of this.outputs) {

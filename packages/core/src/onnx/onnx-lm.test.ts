@@ -1,0 +1,271 @@
+// ONNX export and import of the language-model layers: Embedding, positional embeddings,
+// MultiheadAttention (masks), Transformer encoder/decoder layers, and a tiny GPT. Each export runs in
+// onnxruntime-node and must match the engine's forward within 1e-4; each re-import must too.
+import { readFileSync } from 'node:fs';
+import * as ort from 'onnxruntime-node';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { SimdgradError, init, liveTensorCount, manualSeed, nn, noGrad, randint, randn, scope, tensor, text, type Tensor } from '../index.js';
+import { decodeModel } from './schema.js';
+import { exportModel, importModel } from './index.js';
+
+beforeAll(async () => {
+  await init();
+});
+
+type Feed = Tensor | { int64: Tensor };
+
+function ortTensor(x: Feed): ort.Tensor {
+  if (!(x instanceof Object && 'int64' in x)) {
+    const t = x as Tensor;
+    return t.dtype === 'int32' ? new ort.Tensor('int32', t.toInt32Array(), t.shape) : new ort.Tensor('float32', t.toFloat32Array(), t.shape);
+  }
+  return new ort.Tensor('int64', BigInt64Array.from(x.int64.toInt32Array(), (v) => BigInt(v)), x.int64.shape);
+}
+
+/** Runs ONNX bytes in onnxruntime on the inputs (in graph-input order); returns the first output. */
+async function runOrt(bytes: Uint8Array, inputs: Feed[]): Promise<{ data: Float32Array; dims: readonly number[] }> {
+  const session = await ort.InferenceSession.create(bytes);
+  try {
+    const feeds = Object.fromEntries(session.inputNames.map((name, i) => [name, ortTensor(inputs[i]!)]));
+    const result = await session.run(feeds);
+    const out = result[session.outputNames[0]!]!;
+    return { data: out.data as Float32Array, dims: out.dims };
+  } finally {
+    await session.release();
+  }
+}
+
+function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  expect(a.length).toBe(b.length);
+  let m = 0;
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]! - b[i]!));
+  return m;
+}
+
+/** Gives every bias and norm scale random values (they start at 0 and 1), so a wrong wiring would show. */
+function randomise(model: nn.Module): void {
+  const state: Record<string, Tensor> = {};
+  for (const [name, p] of model.namedParameters()) {
+    if (name.endsWith('bias')) state[name] = randn(p.shape).mul(0.1);
+    else if (/(norm\d|ln_f)\.weight$/.test(name)) state[name] = randn(p.shape).mul(0.3).add(1);
+  }
+  model.loadStateDict(state, false);
+  for (const t of Object.values(state)) t.dispose();
+}
+
+const ids = (b: number, t: number, vocab: number) => randint(0, vocab, [b, t], { dtype: 'int32' });
+
+/** Causal self-attention as a module (the mask option is not a tensor, so it sits in forward). */
+class CausalSelfAttention extends nn.Module {
+  attn: nn.MultiheadAttention;
+  constructor(e: number, h: number, batchFirst = true) {
+    super();
+    this.attn = new nn.MultiheadAttention(e, h, { batchFirst });
+  }
+  forward(x: Tensor): Tensor { return this.attn.forward(x, x, x, { isCausal: true }); }
+}
+
+/** Cross-attention over a second input, with a key padding mask as a third input. */
+class CrossAttention extends nn.Module {
+  attn = new nn.MultiheadAttention(8, 2);
+  forward(q: Tensor, memory: Tensor, padding: Tensor): Tensor { return this.attn.forward(q, memory, memory, { keyPaddingMask: padding }); }
+}
+
+/** Self-attention with a fixed [T, T] attention mask held as a buffer (written as a constant). */
+class MaskedAttention extends nn.Module {
+  attn = new nn.MultiheadAttention(8, 4);
+  constructor() {
+    super();
+    const m = new Float32Array(25);
+    for (const k of [1, 7, 13, 14, 20]) m[k] = 1;
+    this.registerBuffer('mask', tensor(m, { shape: [5, 5] }));
+  }
+  forward(x: Tensor): Tensor { return this.attn.forward(x, x, x, { attnMask: this.buffer('mask') }); }
+}
+
+class Encoder extends nn.Module {
+  layer: nn.TransformerEncoderLayer;
+  constructor(options: nn.TransformerLayerOptions, readonly causal: boolean) {
+    super();
+    this.layer = new nn.TransformerEncoderLayer(16, 2, { dimFeedforward: 32, dropout: 0.1, ...options });
+  }
+  forward(x: Tensor): Tensor { return this.layer.forward(x, { isCausal: this.causal }); }
+}
+
+class PaddedEncoder extends nn.Module {
+  layer = new nn.TransformerEncoderLayer(16, 4, { dimFeedforward: 24, dropout: 0 });
+  forward(x: Tensor, padding: Tensor): Tensor { return this.layer.forward(x, { srcKeyPaddingMask: padding }); }
+}
+
+class Decoder extends nn.Module {
+  layer: nn.TransformerDecoderLayer;
+  constructor(options: nn.TransformerLayerOptions) {
+    super();
+    this.layer = new nn.TransformerDecoderLayer(16, 2, { dimFeedforward: 32, dropout: 0.1, ...options });
+  }
+  forward(tgt: Tensor, memory: Tensor): Tensor { return this.layer.forward(tgt, memory, { tgtIsCausal: true }); }
+}
+
+/** Token embedding + sinusoidal positions + a post-norm encoder layer + a head: a small "BERT". */
+class TinyEncoderLM extends nn.Module {
+  emb = new nn.Embedding(11, 16);
+  pos = new nn.SinusoidalPositionalEncoding(16, 32, 4);
+  enc = new nn.TransformerEncoderLayer(16, 2, { dimFeedforward: 32, activation: 'gelu' });
+  head = new nn.Linear(16, 11);
+  forward(x: Tensor): Tensor { return this.head.forward(this.enc.forward(this.pos.forward(this.emb.forward(x)))); }
+}
+
+interface Case {
+  model: nn.Module;
+  /** Sample inputs; `more` are further inputs (other batch sizes or lengths) for the symbolic dims. */
+  inputs: Tensor[];
+  more?: Tensor[][];
+  dynamicAxes?: Record<string, Record<number, string>>;
+  inputNames?: string[];
+}
+
+const seq = { input: { 1: 'sequence' }, output: { 1: 'sequence' } };
+const cases: [string, () => Case][] = [
+  ['Embedding (int32 ids [B, T])', () => ({ model: new nn.Embedding(11, 6), inputs: [ids(3, 5, 11)], more: [[ids(1, 7, 11)]], dynamicAxes: seq })],
+  ['Embedding + learned positions (offset 0)', () => {
+    class M extends nn.Module {
+      emb = new nn.Embedding(11, 8);
+      pos = new nn.LearnedPositionalEmbedding(12, 8, { std: 0.5 });
+      forward(x: Tensor): Tensor { return this.pos.forward(this.emb.forward(x)); }
+    }
+    return { model: new M(), inputs: [ids(2, 6, 11)], more: [[ids(3, 12, 11)], [ids(1, 1, 11)]], dynamicAxes: seq };
+  }],
+  ['sinusoidal positions with a scale and an offset', () => {
+    class M extends nn.Module {
+      pos = new nn.SinusoidalPositionalEncoding(6, 20, 2.5);
+      forward(x: Tensor): Tensor { return this.pos.forward(x, 3); }
+    }
+    return { model: new M(), inputs: [randn([2, 4, 6])], more: [[randn([1, 9, 6])]], dynamicAxes: seq };
+  }],
+  ['MultiheadAttention, self-attention without a mask', () => ({ model: new nn.MultiheadAttention(8, 2), inputs: [randn([2, 5, 8])], more: [[randn([3, 2, 8])]], dynamicAxes: seq })],
+  ['MultiheadAttention, causal', () => ({ model: new CausalSelfAttention(8, 2), inputs: [randn([2, 6, 8])], more: [[randn([1, 3, 8])], [randn([2, 1, 8])]], dynamicAxes: seq })],
+  ['MultiheadAttention, causal, sequence-first (batchFirst false)', () => ({
+    model: new CausalSelfAttention(8, 4, false), inputs: [randn([6, 2, 8])], more: [[randn([3, 4, 8])]],
+    dynamicAxes: { input: { 0: 'sequence', 1: 'batch' }, output: { 0: 'sequence', 1: 'batch' } },
+  })],
+  ['MultiheadAttention, attention mask (a buffer, written as a constant)', () => ({ model: new MaskedAttention(), inputs: [randn([2, 5, 8])] })],
+  ['MultiheadAttention, cross-attention with a key padding mask input', () => {
+    const padding = tensor(Int32Array.of(0, 0, 0, 1, 1, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1), { shape: [3, 5], dtype: 'int32' });
+    return { model: new CrossAttention(), inputs: [randn([3, 4, 8]), randn([3, 5, 8]), padding], inputNames: ['query', 'memory', 'padding'] };
+  }],
+  ['TransformerEncoderLayer, post-norm ReLU', () => ({ model: new Encoder({}, false), inputs: [randn([2, 5, 16])], more: [[randn([1, 7, 16])]], dynamicAxes: seq })],
+  ['TransformerEncoderLayer, pre-norm GELU, causal', () => ({ model: new Encoder({ normFirst: true, activation: 'gelu' }, true), inputs: [randn([2, 5, 16])], more: [[randn([3, 8, 16])]], dynamicAxes: seq })],
+  ['TransformerEncoderLayer with a float key padding mask input', () => {
+    const padding = tensor(Float32Array.of(0, 0, 0, 0, 1, 1, 0, 0, 0, 0, 0, 0), { shape: [2, 6] });
+    return { model: new PaddedEncoder(), inputs: [randn([2, 6, 16]), padding] };
+  }],
+  ['TransformerDecoderLayer, post-norm ReLU, causal self-attention', () => ({
+    model: new Decoder({}), inputs: [randn([2, 5, 16]), randn([2, 7, 16])], more: [[randn([1, 3, 16]), randn([1, 9, 16])]],
+    dynamicAxes: { input: { 1: 'target' }, input_1: { 1: 'source' }, output: { 1: 'target' } },
+  })],
+  ['TransformerDecoderLayer, pre-norm GELU', () => ({ model: new Decoder({ normFirst: true, activation: 'gelu' }), inputs: [randn([2, 4, 16]), randn([2, 6, 16])] })],
+  ['an encoder LM: Embedding, sinusoidal positions, GELU encoder layer, head', () => ({ model: new TinyEncoderLM(), inputs: [ids(2, 8, 11)], more: [[ids(1, 20, 11)]], dynamicAxes: seq })],
+  ['a tiny GPT (2 layers, 2 heads, width 16, vocab 11, context 8)', () => ({
+    model: new text.GPT({ vocabSize: 11, contextLength: 8, nLayer: 2, nHead: 2, nEmbd: 16 }), inputs: [ids(2, 8, 11)], more: [[ids(3, 5, 11)], [ids(1, 1, 11)]], dynamicAxes: seq,
+  })],
+];
+
+function prepare(make: () => Case): Case {
+  manualSeed(21);
+  const c = make();
+  randomise(c.model);
+  c.model.eval();
+  return c;
+}
+
+describe('onnx export of the language-model layers', () => {
+  it.each(cases)('%s: onnxruntime matches the engine within 1e-4, on the sample and other shapes', async (_, make) => {
+    const { model, inputs, more = [], dynamicAxes, inputNames } = prepare(make);
+    const bytes = exportModel(model, inputs, { dynamicAxes, inputNames });
+    for (const feed of [inputs, ...more]) {
+      const expected = noGrad(() => model.forward(...feed));
+      const got = await runOrt(bytes, feed);
+      expect([...got.dims]).toEqual(expected.shape);
+      expect(maxAbsDiff(got.data, expected.toFloat32Array())).toBeLessThan(1e-4);
+    }
+    model.dispose();
+  });
+
+  it('takes int64 token ids (intInputType) as PyTorch models do, and names the initializers by state-dict keys', async () => {
+    manualSeed(22);
+    const gpt = new text.GPT({ vocabSize: 11, contextLength: 8, nLayer: 2, nHead: 2, nEmbd: 16 });
+    const x = ids(2, 6, 11);
+    const bytes = exportModel(gpt, x, { intInputType: 'int64', dynamicAxes: seq });
+    const proto = decodeModel(bytes);
+    expect(proto.graph!.input![0]!.type!.tensorType!.elemType).toBe(7); // INT64
+    expect(proto.graph!.input![0]!.type!.tensorType!.shape!.dim).toEqual([{ dimParam: 'batch' }, { dimParam: 'sequence' }]);
+    const names = proto.graph!.initializer!.map((t) => t.name);
+    for (const key of ['wte.weight', 'wpe.weight', 'h.0.self_attn.in_proj_weight', 'h.0.self_attn.in_proj_bias', 'h.1.self_attn.out_proj.weight', 'h.1.linear1.weight', 'h.1.norm2.bias', 'ln_f.weight', 'lm_head.weight']) {
+      expect(names).toContain(key);
+    }
+    expect(proto.graph!.node!.filter((n) => n.opType === 'LayerNormalization')).toHaveLength(5);
+    expect(proto.graph!.node!.filter((n) => n.opType === 'Softmax')).toHaveLength(2);
+    const expected = noGrad(() => gpt.eval().forward(x));
+    const got = await runOrt(bytes, [{ int64: x }]);
+    expect(maxAbsDiff(got.data, expected.toFloat32Array())).toBeLessThan(1e-4);
+    // the engine's model runs again with its own training flags
+    expect(gpt.training).toBe(false);
+    gpt.dispose();
+  });
+
+  it('refuses what it cannot write, by name, and frees what the trace made', () => {
+    manualSeed(23);
+    const x = randn([2, 4, 8]);
+    class Cached extends nn.Module {
+      gpt = new text.GPT({ vocabSize: 5, contextLength: 4, nLayer: 1, nHead: 2, nEmbd: 8 });
+      caches = this.gpt.newCaches(1);
+      forward(t: Tensor): Tensor { return this.gpt.forward(t, this.caches); }
+    }
+    class InlineMask extends nn.Module {
+      attn = new nn.MultiheadAttention(8, 2);
+      forward(t: Tensor): Tensor {
+        const first = t.narrow(0, 0, 1).squeeze(0); // [T, E]: the mask depends on the input's values
+        return this.attn.forward(t, t, t, { attnMask: first.matmul(first.t()).gt(0) });
+      }
+    }
+    class Custom extends nn.Module {
+      layer = new nn.TransformerEncoderLayer(8, 2, { dimFeedforward: 8, activation: (t) => t.tanh() });
+      forward(t: Tensor): Tensor { return this.layer.forward(t); }
+    }
+    class Unknown extends nn.Module {
+      rnn = new nn.GRU(8, 8, { batchFirst: true });
+      forward(t: Tensor): Tensor { return this.rnn.forward(t); }
+    }
+    const cached = new Cached(), inline = new InlineMask(), custom = new Custom(), unknown = new Unknown();
+    const mha = new nn.MultiheadAttention(8, 2), emb = new nn.Embedding(3, 2), tokens = ids(1, 3, 5), small = ids(1, 2, 3);
+    const before = liveTensorCount();
+    expect(() => exportModel(cached, tokens)).toThrow(/layer 'gpt.h.0.self_attn' was called with a KV cache.*help: export the model's plain forward/);
+    expect(() => exportModel(inline, x)).toThrow(/attention mask .* was made inside forward.*help: pass it as a model input/);
+    expect(() => exportModel(custom, x)).toThrow(/layer 'layer' \(TransformerEncoderLayer\) has a custom activation function/);
+    expect(() => exportModel(unknown, x)).toThrow(/outside the exportable layers.*no ONNX translation: 'rnn' \(GRU\)/);
+    expect(() => exportModel(mha, [x, x])).toThrow(/sample inputs must be distinct tensors/);
+    expect(() => exportModel(mha, x, { dynamicAxes: { nope: { 1: 's' } } })).toThrow(/dynamicAxes names 'nope'/);
+    expect(() => exportModel(mha, x, { dynamicAxes: { input: { 3: 's' } } })).toThrow(/axis 3, out of range for 3 dims/);
+    expect(() => exportModel(emb, small, { intInputType: 'int16' as 'int32' })).toThrow(SimdgradError);
+    expect(liveTensorCount()).toBe(before);
+  });
+});
+
+describe('onnx import of the language-model layers', () => {
+  it.each(cases)('%s: export → import gives the same outputs', (_, make) => {
+    const { model, inputs, more = [], dynamicAxes, inputNames } = prepare(make);
+    const imported = importModel(exportModel(model, inputs, { dynamicAxes, inputNames }));
+    for (const feed of [inputs, ...more]) {
+      const before = liveTensorCount();
+      const out = imported.run(Object.fromEntries(imported.inputs.map((v, i) => [v.name, feed[i]!])));
+      expect(liveTensorCount()).toBe(before + 1);
+      const got = Object.values(out)[0]!;
+      const expected = noGrad(() => model.forward(...feed));
+      expect(got.shape).toEqual(expected.shape);
+      expect(maxAbsDiff(got.toFloat32Array(), expected.toFloat32Array())).toBeLessThan(1e-4);
+      got.dispose();
+    }
+    imported.dispose();
+    model.dispose();
+  });
+});
