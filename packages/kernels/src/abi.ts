@@ -176,20 +176,6 @@ export interface KernelExports {
   complexPowerF32(out: number, z: number, n: number, power: number): void;
   /** Deltas along the last axis of x [rows, T] (torchaudio compute_deltas, replicate edges), half-width N ≥ 1. */
   deltasF32(out: number, x: number, rows: number, T: number, N: number): void;
-}
-
-/** Unary op codes for `unaryF32` / `unaryGradF32`. p0/p1 are used where noted. */
-export const UnaryOp = {
-  neg: 0, abs: 1, exp: 2, log: 3, sqrt: 4, rsqrt: 5, tanh: 6, sigmoid: 7, relu: 8,
-  /** exact GELU: x * Φ(x) = 0.5 x (1 + erf(x / √2)) */
-  gelu: 9,
-  /** tanh-approximate GELU */
-  geluTanh: 10,
-  silu: 11, softplus: 12, sin: 13, cos: 14, square: 15, reciprocal: 16, sign: 17,
-  floor: 18, ceil: 19, round: 20, erf: 21, log1p: 22, expm1: 23,
-  /** x > 0 ? x : p0 * x */
-  leakyRelu: 24,
-  /** x > 0 ? x : p0 * (exp(x) - 1) */
 
   // ---- attention.ts (fused scaled-dot-product attention; no [L, S] matrix is ever stored) ---------------
   /** Bytes of scratch one thread needs for `attentionF32` / `attentionGradF32` with head sizes E and Ev. */
@@ -212,6 +198,20 @@ export const UnaryOp = {
   attentionGradF32(dq: number, dk: number, dv: number, q: number, k: number, v: number, out: number, dout: number,
     lse: number, mask: number, maskMeta: number, scratch: number, bh0: number, bh1: number, L: number, S: number,
     E: number, Ev: number, scale: number, causalOffset: number): void;
+}
+
+/** Unary op codes for `unaryF32` / `unaryGradF32`. p0/p1 are used where noted. */
+export const UnaryOp = {
+  neg: 0, abs: 1, exp: 2, log: 3, sqrt: 4, rsqrt: 5, tanh: 6, sigmoid: 7, relu: 8,
+  /** exact GELU: x * Φ(x) = 0.5 x (1 + erf(x / √2)) */
+  gelu: 9,
+  /** tanh-approximate GELU */
+  geluTanh: 10,
+  silu: 11, softplus: 12, sin: 13, cos: 14, square: 15, reciprocal: 16, sign: 17,
+  floor: 18, ceil: 19, round: 20, erf: 21, log1p: 22, expm1: 23,
+  /** x > 0 ? x : p0 * x */
+  leakyRelu: 24,
+  /** x > 0 ? x : p0 * (exp(x) - 1) */
   elu: 25,
   /** min(max(x, p0), p1) (NaN stays NaN); gradient 1 inside [p0, p1], else 0 */
   clamp: 26,

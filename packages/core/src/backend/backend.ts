@@ -127,14 +127,6 @@ export interface Backend {
   complexPower(out: number, z: number, n: number, power: 1 | 2): void;
   /** Deltas along the last axis of x [rows, T], half-width N (torchaudio compute_deltas: replicate edges). */
   deltas(out: number, x: number, rows: number, T: number, N: number): void;
-}
-
-/**
- * The window geometry of a 2-d pooling over planes [H, W], as PyTorch: output pixel (oh, ow) reads the
- * input cells (oh·strideH − padH + i·dilH, ow·strideW − padW + j·dilW) for taps i < kh, j < kw; cells
- * outside the input are padding. outH/outW are computed by the caller (floor or ceil mode).
- */
-export interface Pool2dGeometry {
 
   // fused scaled-dot-product attention (f32, contiguous; never stores an [L, S] matrix)
   /**
@@ -167,6 +159,14 @@ export interface AttentionArgs {
   mask: number;
   maskRowStride: number;
   maskOffsets: readonly number[];
+}
+
+/**
+ * The window geometry of a 2-d pooling over planes [H, W], as PyTorch: output pixel (oh, ow) reads the
+ * input cells (oh·strideH − padH + i·dilH, ow·strideW − padW + j·dilW) for taps i < kh, j < kw; cells
+ * outside the input are padding. outH/outW are computed by the caller (floor or ceil mode).
+ */
+export interface Pool2dGeometry {
   H: number;
   W: number;
   kh: number;

@@ -497,44 +497,6 @@ export class ReferenceBackend implements Backend {
       }
     }
   }
-}
-
-/** Visits every index of `shape` in row-major order with each operand's element offset. */
-function forEachIndex(shape: readonly number[], strides: readonly (readonly number[])[], visit: (offsets: number[]) => void): void {
-  const total = shape.reduce((a, b) => a * b, 1);
-  if (total === 0) return;
-  const idx = new Array<number>(shape.length).fill(0);
-  for (let t = 0; t < total; t++) {
-    visit(strides.map((s) => s.reduce((acc, st, d) => acc + st * idx[d]!, 0)));
-    for (let d = shape.length - 1; d >= 0; d--) {
-      if (++idx[d]! < shape[d]!) break;
-      idx[d] = 0;
-    }
-  }
-}
-
-/** erf in float64 (series near 0, continued fraction for erfc beyond). */
-export function erf(x: number): number {
-  if (Number.isNaN(x)) return NaN;
-  const ax = Math.abs(x);
-  if (ax > 6) return Math.sign(x);
-  if (ax < 2.5) {
-    // erf(x) = 2/√π Σ (-1)^n x^(2n+1) / (n! (2n+1))
-    let term = x, sum = x;
-    const x2 = x * x;
-    for (let n = 1; n < 200; n++) {
-      term *= -x2 / n;
-      const add = term / (2 * n + 1);
-      sum += add;
-      if (Math.abs(add) < 1e-17 * Math.abs(sum)) break;
-    }
-    return (2 / Math.sqrt(Math.PI)) * sum;
-  }
-  // erfc(x) = exp(-x²)/√π · 1/(x + (1/2)/(x + 1/(x + (3/2)/(x + …)))), evaluated bottom-up
-  let frac = ax;
-  for (let n = 60; n >= 1; n--) frac = ax + n / 2 / frac;
-  const erfc = Math.exp(-ax * ax) / Math.sqrt(Math.PI) / frac;
-  return Math.sign(x) * (1 - erfc);
 
   attention(out: number, lse: number, q: number, k: number, v: number, args: AttentionArgs): void {
     const f = this.f32();
@@ -611,6 +573,44 @@ export function erf(x: number): number {
     for (const x of scores) sum += Math.exp(x - m);
     return { probs: scores.map((x) => Math.exp(x - m) / sum), max: m, logSum: Math.log(sum) };
   }
+}
+
+/** Visits every index of `shape` in row-major order with each operand's element offset. */
+function forEachIndex(shape: readonly number[], strides: readonly (readonly number[])[], visit: (offsets: number[]) => void): void {
+  const total = shape.reduce((a, b) => a * b, 1);
+  if (total === 0) return;
+  const idx = new Array<number>(shape.length).fill(0);
+  for (let t = 0; t < total; t++) {
+    visit(strides.map((s) => s.reduce((acc, st, d) => acc + st * idx[d]!, 0)));
+    for (let d = shape.length - 1; d >= 0; d--) {
+      if (++idx[d]! < shape[d]!) break;
+      idx[d] = 0;
+    }
+  }
+}
+
+/** erf in float64 (series near 0, continued fraction for erfc beyond). */
+export function erf(x: number): number {
+  if (Number.isNaN(x)) return NaN;
+  const ax = Math.abs(x);
+  if (ax > 6) return Math.sign(x);
+  if (ax < 2.5) {
+    // erf(x) = 2/√π Σ (-1)^n x^(2n+1) / (n! (2n+1))
+    let term = x, sum = x;
+    const x2 = x * x;
+    for (let n = 1; n < 200; n++) {
+      term *= -x2 / n;
+      const add = term / (2 * n + 1);
+      sum += add;
+      if (Math.abs(add) < 1e-17 * Math.abs(sum)) break;
+    }
+    return (2 / Math.sqrt(Math.PI)) * sum;
+  }
+  // erfc(x) = exp(-x²)/√π · 1/(x + (1/2)/(x + 1/(x + (3/2)/(x + …)))), evaluated bottom-up
+  let frac = ax;
+  for (let n = 60; n >= 1; n--) frac = ax + n / 2 / frac;
+  const erfc = Math.exp(-ax * ax) / Math.sqrt(Math.PI) / frac;
+  return Math.sign(x) * (1 - erfc);
 }
 
 const SQRT1_2 = Math.SQRT1_2;

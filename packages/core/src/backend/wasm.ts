@@ -414,16 +414,6 @@ export class WasmBackend implements Backend {
   deltas(out: number, x: number, rows: number, T: number, N: number): void {
     this.k.deltasF32(out, x, rows, T, N);
   }
-}
-
-function checkDims(ndim: number): void {
-  if (ndim > MAX_DIMS) throw new SimdgradError(`op: at most ${MAX_DIMS} non-trivial dims are supported (got ${ndim})`);
-}
-
-/**
- * Loads the kernels on a fresh memory and returns the backend over it. With `threads` > 1 (or 'auto')
- * and a runtime that can run threads, the memory is shared, the shared-memory kernel build is loaded
- * and a pool of threads − 1 workers starts; otherwise the backend is single-threaded and its
 
   // ---- attention --------------------------------------------------------------------------------
   // NOTE: one thread: the pool runs only the kernels listed in pool.ts (POOL_KERNELS, at most 16
@@ -463,6 +453,16 @@ function checkDims(ndim: number): void {
     for (let b = 0; b < args.batch; b++) i32[(meta >>> 2) + 1 + b] = args.maskOffsets[b]!;
     return { scratch, meta };
   }
+}
+
+function checkDims(ndim: number): void {
+  if (ndim > MAX_DIMS) throw new SimdgradError(`op: at most ${MAX_DIMS} non-trivial dims are supported (got ${ndim})`);
+}
+
+/**
+ * Loads the kernels on a fresh memory and returns the backend over it. With `threads` > 1 (or 'auto')
+ * and a runtime that can run threads, the memory is shared, the shared-memory kernel build is loaded
+ * and a pool of threads − 1 workers starts; otherwise the backend is single-threaded and its
  * `threadsNote` says why.
  */
 export async function createWasmBackend(options: WasmBackendOptions = {}): Promise<WasmBackend> {
