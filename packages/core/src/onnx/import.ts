@@ -517,8 +517,17 @@ export class OnnxModel extends Module {
     this.producerName = proto.producerName ?? '';
     this.metadata = Object.fromEntries((proto.metadataProps ?? []).map((p) => [p.key, p.value]));
 
-    const unsupported = [...new Set((graph.node ?? []).filter((n) => !SUPPORTED.has(n.opType) || (n.domain ?? '') !== '').map((n) => (n.domain ? `${n.domain}.${n.opType}` : n.opType)))];
-    if (unsupported.length > 0) fail(`unsupported ops: ${unsupported.join(', ')} (supported: ${SUPPORTED_OPS.join(', ')})`);
+    // each unsupported op once, with the first node that uses it
+    const unsupported = new Map<string, string>();
+    for (const n of graph.node ?? []) {
+      const domain = n.domain ?? '';
+      if (SUPPORTED.has(n.opType) && (domain === '' || domain === 'ai.onnx')) continue;
+      const op = domain === '' ? n.opType : `${domain}.${n.opType}`;
+      if (!unsupported.has(op)) unsupported.set(op, n.name ?? '');
+    }
+    if (unsupported.size > 0) {
+      fail(`unsupported ops: ${[...unsupported].map(([op, node]) => `${op} (node '${node}')`).join(', ')} (supported: ${SUPPORTED_OPS.join(', ')})`);
+    }
 
     try {
       for (const init of graph.initializer ?? []) {

@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import * as ort from 'onnxruntime-node';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { SimdgradError, init, liveTensorCount, manualSeed, nn, noGrad, randint, randn, scope, tensor, text, type Tensor } from '../index.js';
-import { decodeModel } from './schema.js';
+import { DataType, decodeModel, encodeModel, type NodeProto } from './schema.js';
 import { exportModel, importModel } from './index.js';
 
 beforeAll(async () => {
@@ -266,6 +266,90 @@ describe('onnx import of the language-model layers', () => {
       got.dispose();
     }
     imported.dispose();
+    model.dispose();
+  });
+});
+
+describe('onnx import of language models exported by PyTorch', () => {
+  interface Fixture {
+    inputNames: string[];
+    cases: { inputs: { shape: number[]; dtype: 'int32' | 'float32'; values: number[] }[]; outputShape: number[]; output: number[] }[];
+  }
+  // made by fixtures/gen-lm-fixtures.py (torch.onnx.export, opset 17, symbolic batch and length)
+  const fixtures: [string, string, string[]][] = [
+    ['torch-encoder-layer', 'TransformerEncoderLayer (pre-norm, GELU) with a causal src_mask built from the length', ['Trilu', 'ConstantOfShape', 'Erf', 'LayerNormalization']],
+    ['torch-mha', 'MultiheadAttention cross-attention, sequence-first, bool key_padding_mask', ['Equal', 'Where', 'Expand', 'Squeeze']],
+    ['torch-tiny-lm', 'an Embedding LM: int64 ids, learned positions, 2-layer TransformerEncoder, head', ['Gather', 'Trilu', 'Relu', 'LayerNormalization']],
+  ];
+  it.each(fixtures)('%s (%s) runs like PyTorch within 1e-4 at two shapes', (name, _, ops) => {
+    const dir = new URL('./fixtures/', import.meta.url);
+    const f = JSON.parse(readFileSync(new URL(`${name}.json`, dir), 'utf8')) as Fixture;
+    const bytes = readFileSync(new URL(`${name}.onnx`, dir));
+    const opTypes = new Set(decodeModel(bytes).graph!.node!.map((n) => n.opType));
+    for (const op of ops) expect(opTypes).toContain(op);
+    const model = importModel(bytes);
+    expect(model.producerName).toBe('pytorch');
+    expect(model.inputs.map((i) => i.name)).toEqual(f.inputNames);
+    for (const c of f.cases) {
+      scope(() => {
+        const feeds = Object.fromEntries(c.inputs.map((inp, i) => [f.inputNames[i]!, inp.dtype === 'int32'
+          ? tensor(Int32Array.from(inp.values), { shape: inp.shape, dtype: 'int32' })
+          : tensor(Float32Array.from(inp.values), { shape: inp.shape })]));
+        const y = model.run(feeds).output!;
+        expect(y.shape).toEqual(c.outputShape);
+        expect(maxAbsDiff(y.toFloat32Array(), c.output)).toBeLessThan(1e-4);
+      });
+    }
+    model.dispose();
+  });
+});
+
+describe('onnx import: what it refuses', () => {
+  const graphOf = (nodes: NodeProto[], initializer = [] as { name: string; dims: number[]; dataType: number; rawData: Uint8Array }[]) => encodeModel({
+    irVersion: 8, opsetImport: [{ domain: '', version: 17 }],
+    graph: {
+      name: 'g', node: nodes, initializer,
+      input: [{ name: 'x', type: { tensorType: { elemType: DataType.FLOAT, shape: { dim: [{ dimValue: 2 }, { dimValue: 6 }] } } } }],
+      output: [{ name: 'y', type: { tensorType: { elemType: DataType.FLOAT } } }],
+    },
+  });
+  const int64 = (name: string, values: number[]) => ({ name, dims: [values.length], dataType: DataType.INT64, rawData: new Uint8Array(BigInt64Array.from(values, (v) => BigInt(v)).buffer) });
+
+  it('names each unsupported op with the first node that uses it', () => {
+    const bytes = graphOf([
+      { opType: 'LSTM', input: ['x'], output: ['h'], name: 'encoder_lstm' },
+      { opType: 'Attention', domain: 'com.microsoft', input: ['h'], output: ['a'], name: 'fused_attention' },
+      { opType: 'LSTM', input: ['a'], output: ['y'], name: 'second_lstm' },
+    ]);
+    expect(() => importModel(bytes)).toThrow(/importModel: unsupported ops: LSTM \(node 'encoder_lstm'\), com\.microsoft\.Attention \(node 'fused_attention'\) \(supported: Add, /);
+  });
+
+  it('fails at run time with the node and the values when an op is given what it cannot take', () => {
+    const split = importModel(graphOf([{ opType: 'Split', input: ['x', 'sizes'], output: ['y', 'z'], name: 'bad_split', attribute: [{ name: 'axis', type: 2, i: 1 }] }], [int64('sizes', [2, 3])]));
+    expect(() => split.forward(randn([2, 6]))).toThrow(/node 'bad_split' \(Split\): split sizes \[2, 3\] must be 2 values adding up to dim 1 of \[2,6\]/);
+    split.dispose();
+    const squeeze = importModel(graphOf([{ opType: 'Squeeze', input: ['x', 'axes'], output: ['y'], name: 'bad_squeeze' }], [int64('axes', [1])]));
+    expect(() => squeeze.forward(randn([2, 6]))).toThrow(/node 'bad_squeeze' \(Squeeze\): axis 1 of \[2,6\] is not 1/);
+    squeeze.dispose();
+  });
+
+  it('runs int64 shape arithmetic exactly (Shape → Gather → Div → Concat → Reshape, as PyTorch writes it)', () => {
+    // y = x.reshape([B, 2, T / 2]) with T read from the shape at run time
+    const model = importModel(graphOf([
+      { opType: 'Shape', input: ['x'], output: ['shape'], name: 'shape' },
+      { opType: 'Gather', input: ['shape', 'last'], output: ['t'], name: 'gather', attribute: [{ name: 'axis', type: 2, i: 0 }] },
+      { opType: 'Div', input: ['t', 'two'], output: ['half'], name: 'div' },
+      { opType: 'Unsqueeze', input: ['half', 'axis0'], output: ['half1'], name: 'unsqueeze' },
+      { opType: 'Concat', input: ['minus1_two', 'half1'], output: ['target'], name: 'concat', attribute: [{ name: 'axis', type: 2, i: 0 }] },
+      { opType: 'Reshape', input: ['x', 'target'], output: ['y'], name: 'reshape' },
+    ], [
+      { name: 'last', dims: [], dataType: DataType.INT64, rawData: new Uint8Array(BigInt64Array.of(-1n).buffer) },
+      { name: 'two', dims: [], dataType: DataType.INT64, rawData: new Uint8Array(BigInt64Array.of(2n).buffer) },
+      int64('axis0', [0]), int64('minus1_two', [-1, 2]),
+    ]));
+    const y = model.forward(randn([2, 6]));
+    expect(y.shape).toEqual([2, 2, 3]);
+    y.dispose();
     model.dispose();
   });
 });
