@@ -185,6 +185,10 @@ function maxPoolPixel(out: usize, argmax: usize, xp: usize, W: i32, h0: i32, i0:
  */
 export function maxPool2dF32(out: usize, argmax: usize, x: usize, planes: i32, H: i32, W: i32, kh: i32, kw: i32,
   padH: i32, padW: i32, strideH: i32, strideW: i32, dilH: i32, dilW: i32, outH: i32, outW: i32): void {
+  if (kh == 2 && kw == 2 && strideH == 2 && strideW == 2 && padH == 0 && padW == 0 && dilH == 1 && dilW == 1 && W >= 8) {
+    maxPool2x2F32(out, argmax, x, planes, H, W, outH, outW);
+    return;
+  }
   const planeBytes = (<usize>H * <usize>W) << 2;
   // interior columns: every horizontal tap inside [0, W) (and the stride-2 extra read too)
   const owLo = firstAtLeast(-padW, strideW, 0, outW);
@@ -228,6 +232,61 @@ export function maxPool2dF32(out: usize, argmax: usize, x: usize, planes: i32, H
         const j0 = firstAtLeast(w0, dilW, 0, kw);
         const j1 = max(j0, firstAtLeast(w0, dilW, W, kw));
         maxPoolPixel(po + (<usize>ow << 2), pa + (<usize>ow << 2), xp, W, h0, i0, i1, w0, j0, j1, dilH, dilW);
+      }
+      po += <usize>outW << 2;
+      pa += <usize>outW << 2;
+    }
+  }
+}
+
+/**
+ * maxPool2dF32 for the common 2×2 window, stride 2, no padding or dilation (W ≥ 8): 4 outputs from two
+ * pairs of row loads split into even and odd columns, compared in the window's row-major order with
+ * the same rules as the general path. A last group that would run past the row moves back to end at
+ * the last full window (its repeated outputs are recomputed identically); windows cut by the edge
+ * (ceil mode) take the scalar path.
+ */
+function maxPool2x2F32(out: usize, argmax: usize, x: usize, planes: i32, H: i32, W: i32, outH: i32, outW: i32): void {
+  const planeBytes = (<usize>H * <usize>W) << 2;
+  const fullW = min(outW, W >> 1); // outputs whose window has both columns
+  const rowBytes = <usize>W << 2;
+  const evenLanes = i32x4(0, 2, 4, 6);
+  let po = out, pa = argmax;
+  for (let p = 0; p < planes; p++) {
+    const xp = x + <usize>p * planeBytes;
+    for (let oh = 0; oh < outH; oh++) {
+      const h0 = oh * 2;
+      let ow = 0;
+      if (h0 + 1 < H) {
+        const r0 = xp + <usize>h0 * rowBytes;
+        const r1 = r0 + rowBytes;
+        for (; ow < fullW; ow += 4) {
+          if (ow + 4 > fullW) ow = fullW - 4;
+          const q = <usize>ow << 3;
+          const a0 = v128.load(r0 + q), a1 = v128.load(r0 + q, 16);
+          const c0 = v128.load(r1 + q), c1 = v128.load(r1 + q, 16);
+          const idx = i32x4.add(i32x4.splat(h0 * W + 2 * ow), evenLanes);
+          let best = i32x4.shuffle(a0, a1, 0, 2, 4, 6);
+          let arg = idx;
+          let v = i32x4.shuffle(a0, a1, 1, 3, 5, 7);
+          let m = v128.or(f32x4.gt(v, best), f32x4.ne(v, v));
+          best = v128.bitselect(v, best, m);
+          arg = v128.bitselect(i32x4.add(idx, i32x4.splat(1)), arg, m);
+          v = i32x4.shuffle(c0, c1, 0, 2, 4, 6);
+          m = v128.or(f32x4.gt(v, best), f32x4.ne(v, v));
+          best = v128.bitselect(v, best, m);
+          arg = v128.bitselect(i32x4.add(idx, i32x4.splat(W)), arg, m);
+          v = i32x4.shuffle(c0, c1, 1, 3, 5, 7);
+          m = v128.or(f32x4.gt(v, best), f32x4.ne(v, v));
+          best = v128.bitselect(v, best, m);
+          arg = v128.bitselect(i32x4.add(idx, i32x4.splat(W + 1)), arg, m);
+          v128.store(po + (<usize>ow << 2), best);
+          v128.store(pa + (<usize>ow << 2), arg);
+        }
+      }
+      for (; ow < outW; ow++) {
+        const w0 = ow * 2;
+        maxPoolPixel(po + (<usize>ow << 2), pa + (<usize>ow << 2), xp, W, h0, 0, min(2, H - h0), w0, 0, min(2, W - w0), 1, 1);
       }
       po += <usize>outW << 2;
       pa += <usize>outW << 2;

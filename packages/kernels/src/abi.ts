@@ -126,6 +126,20 @@ export interface KernelExports {
   /** gb[c] = Σ over n and hw of gy[n, c, hw] (overwrites gb; rows are summed in f64). */
   biasGradNCHWF32(gb: number, gy: number, N: number, C: number, HW: number): void;
 
+  // ---- convdirect.ts (direct convolution for few taps per output, C·kh·kw small; NCHW f32) ------------
+  /**
+   * y[n, o, oh, ow] = bias[o] + Σ_{c,i,j} w[o, c, i, j] · x[n, c, ih, iw] (overwrites; bias = 0: none) for
+   * N images: x holds C planes [H, W] per image, `xImage` floats apart; y holds O planes [outH, outW] per
+   * image, `yImage` floats apart; w is [O, C, kh, kw]. Geometry as im2colF32.
+   */
+  conv2dDirectF32(y: number, x: number, w: number, bias: number, N: number, C: number, H: number, W: number, O: number,
+    kh: number, kw: number, padH: number, padW: number, strideH: number, strideW: number, dilH: number, dilW: number,
+    outH: number, outW: number, xImage: number, yImage: number): void;
+  /** gw[o, c, i, j] = Σ_{n, oh, ow} gy[n, o, oh, ow] · x[n, c, ih, iw] (overwrites gw); layouts as conv2dDirectF32. */
+  conv2dWeightGradDirectF32(gw: number, gy: number, x: number, N: number, C: number, H: number, W: number, O: number,
+    kh: number, kw: number, padH: number, padW: number, strideH: number, strideW: number, dilH: number, dilW: number,
+    outH: number, outW: number, xImage: number, yImage: number): void;
+
   // ---- optim.ts (fused optimizer steps: param, grad and state updated in place; flags are 0/1) ----------
   /**
    * SGD (torch.optim.SGD): d = ±g + wd·p; with momentum ≠ 0, buf = firstStep ? d : μ·buf + (1 − dampening)·d

@@ -95,6 +95,14 @@ export interface Backend {
   addBiasNCHW(y: number, bias: number, N: number, C: number, HW: number): void;
   /** gb[c] = Σ over n and hw of gy[n, c, hw] (overwrites gb). */
   biasGradNCHW(gb: number, gy: number, N: number, C: number, HW: number): void;
+  /**
+   * Direct convolution of N images (for few taps per output, C·kh·kw small): y[n, o] = bias[o] +
+   * Σ w[o, c, i, j]·x[n, c, ih, iw] over one group (x: C planes per image, `xImage` floats apart; y: O
+   * planes per image, `yImage` floats apart; w [O, C, kh, kw]; bias 0 = none). Overwrites y.
+   */
+  conv2dDirect(y: number, x: number, w: number, bias: number, N: number, O: number, g: ConvGeometry, xImage: number, yImage: number): void;
+  /** gw[o, c, i, j] = Σ over images and outputs of gy[n, o]·x[n, c, ih, iw] (overwrites gw); layouts as conv2dDirect. */
+  conv2dWeightGradDirect(gw: number, gy: number, x: number, N: number, O: number, g: ConvGeometry, xImage: number, yImage: number): void;
 
   // fused optimizer steps: param p, grad g and state buffers (n f32s each) updated in place, one call per
   // tensor; state pointers an option does not use may be 0. Formulas in @simdgrad/kernels' abi.ts.

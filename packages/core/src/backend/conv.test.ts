@@ -375,3 +375,90 @@ describe('bias add and bias gradient (NCHW)', () => {
     }
   });
 });
+
+describe('direct convolution (conv2dDirect, conv2dWeightGradDirect)', () => {
+  // Two images; the group's channels sit one channel into each image and its outputs two planes in,
+  // so the image strides and the offsets are exercised as conv2d uses them for groups.
+  const geos = [
+    ...convGeometries(41),
+    geometry(1, 28, 28, { k: 3, s: 1, p: 0, d: 1 }, { k: 3, s: 1, p: 0, d: 1 })!, // the bench's first layer
+    geometry(3, 13, 30, { k: 3, s: 1, p: 1, d: 1 }, { k: 5, s: 1, p: 2, d: 1 })!,
+    geometry(2, 9, 21, { k: 2, s: 2, p: 1, d: 1 }, { k: 3, s: 1, p: 1, d: 2 })!,
+    geometry(1, 6, 12, { k: 1, s: 1, p: 0, d: 1 }, { k: 7, s: 1, p: 3, d: 1 })!,
+  ];
+  const N = 2;
+  const layout = (geo: ConvGeometry, O: number) => {
+    const xImage = (geo.C + 1) * geo.H * geo.W, yImage = (O + 2) * geo.outH * geo.outW;
+    return { xImage, yImage, xOff: geo.H * geo.W * 4, yOff: 2 * geo.outH * geo.outW * 4 };
+  };
+
+  it('covers the interior paths (8 and 4 outputs, the moved-back last group) and the borders', () => {
+    expect(geos.some((g) => g.strideW === 1 && g.outW >= 9 && g.outW % 4 !== 0 && g.padW === 0)).toBe(true);
+    expect(geos.some((g) => g.strideW === 1 && g.padW > 0 && g.outW >= 8)).toBe(true);
+    expect(geos.some((g) => g.kw > 4)).toBe(true);
+  });
+
+  it('forward matches the reference (bias or none, O = 1, 3, 4, 6, 9)', () => {
+    const g = new Generator(42);
+    geos.forEach((geo, t) => {
+      const O = [1, 3, 4, 6, 9][t % 5]!;
+      const K = geo.C * geo.kh * geo.kw, L = geo.outH * geo.outW;
+      const { xImage, yImage, xOff, yOff } = layout(geo, O);
+      const x = randomF32(g, N * xImage), w = randomF32(g, O * K), bias = randomF32(g, O);
+      const withBias = t % 2 === 0;
+      const init = new Float32Array(N * yImage).fill(7);
+      const [a, r] = backends.map((b) => runOn(b, [x, w, bias], [{ n: N * yImage, init }], ([xp, wp, bp], [y]) =>
+        b.conv2dDirect(y! + yOff, xp! + xOff, wp!, withBias ? bp! : 0, N, O, geo, xImage, yImage))[0]!);
+      expectClose(a!, r!, 1e-5, 1e-5 * K, `conv2dDirect ${show(geo)} O=${O} bias=${withBias}`);
+      // only the group's output planes are written
+      for (let n = 0; n < N; n++) for (let k = 0; k < 2 * L; k++) expect(a![n * yImage + k]).toBe(7);
+    });
+  });
+
+  it('weight gradient matches the reference (O = 1, 2, 3, 5)', () => {
+    const g = new Generator(43);
+    geos.forEach((geo, t) => {
+      const O = [1, 2, 3, 5][t % 4]!;
+      const K = geo.C * geo.kh * geo.kw, L = geo.outH * geo.outW;
+      const { xImage, yImage, xOff, yOff } = layout(geo, O);
+      const x = randomF32(g, N * xImage), gy = randomF32(g, N * yImage);
+      const [a, r] = backends.map((b) => runOn(b, [x, gy], [{ n: O * K }], ([xp, gp], [gw]) =>
+        b.conv2dWeightGradDirect(gw!, gp! + yOff, xp! + xOff, N, O, geo, xImage, yImage))[0]!);
+      expectClose(a!, r!, 1e-5, 1e-5 * N * L, `conv2dWeightGradDirect ${show(geo)} O=${O}`);
+    });
+  });
+
+  it('weight gradient: masked products keep an infinite input out of the lanes they skip', () => {
+    // outW = 9, stride 1: groups at 0 and 4, then the group moved back to 5 whose lanes 5..7 are masked.
+    // Tap (0, j) sums gy[ow]·x[0, ow + j]; x[0, 6] = inf and gy[5] = 0, so tap (0, 0) gets gy[6]·inf = inf,
+    // (0, 1) gets 0·inf = NaN, (0, 2) inf; masking gy instead of the products would make tap (0, 0) NaN
+    // (0 · inf in the skipped lane 6).
+    const geo = geometry(1, 3, 11, { k: 3, s: 1, p: 0, d: 1 }, { k: 3, s: 1, p: 0, d: 1 })!;
+    const x = new Float32Array(geo.H * geo.W).fill(1);
+    const gy = new Float32Array(geo.outH * geo.outW).fill(1);
+    x[6] = Infinity;
+    gy[5] = 0;
+    for (const b of backends) {
+      const [gw] = runOn(b, [x, gy], [{ n: 9 }], ([xp, gp], [out]) => b.conv2dWeightGradDirect(out!, gp!, xp!, 1, 1, geo, 33, 9));
+      expectEqual(gw!, Float32Array.from([Infinity, NaN, Infinity, 8, 8, 8, 8, 8, 8]), `${b.name} gw`);
+    }
+  });
+});
+
+describe('max pooling 2×2, stride 2 (the vectorised path)', () => {
+  it('matches the reference, with ties, NaN and -inf, odd widths and ceil mode', () => {
+    const g = new Generator(44);
+    for (const H of [1, 2, 3, 7, 26]) for (const W of [8, 9, 10, 11, 13, 26, 27]) for (const ceil of [false, true]) {
+      const geo = geometry(3, H, W, { k: 2, s: 2, p: 0, d: 1 }, { k: 2, s: 2, p: 0, d: 1 }, ceil);
+      if (!geo) continue;
+      for (const special of [false, true]) {
+        const x = poolData(g, poolIn(3, geo), special);
+        const n = poolOut(3, geo);
+        const [w, r] = backends.map((b) => runOn(b, [x], [{ n }, { n, dtype: 'int32' }],
+          ([xp], [out, arg]) => b.maxPool2d(out!, arg!, xp!, 3, geo)));
+        expectEqual(w![0]!, r![0]!, `maxPool2d ${show(geo)} special=${special}`);
+        expect(Array.from(w![1]!), `argmax ${show(geo)} special=${special}`).toEqual(Array.from(r![1]!));
+      }
+    }
+  });
+});

@@ -342,6 +342,44 @@ export class ReferenceBackend implements Backend {
     }
   }
 
+  conv2dDirect(y: number, x: number, w: number, bias: number, N: number, O: number, g: ConvGeometry, xImage: number, yImage: number): void {
+    const f = this.f32();
+    const L = g.outH * g.outW, K = g.C * g.kh * g.kw;
+    for (let n = 0; n < N; n++)
+      for (let o = 0; o < O; o++)
+        for (let oh = 0; oh < g.outH; oh++)
+          for (let ow = 0; ow < g.outW; ow++) {
+            let s = bias !== 0 ? f[(bias >>> 2) + o]! : 0;
+            for (let c = 0; c < g.C; c++)
+              for (let i = 0; i < g.kh; i++)
+                for (let j = 0; j < g.kw; j++) {
+                  const ih = oh * g.strideH - g.padH + i * g.dilH, iw = ow * g.strideW - g.padW + j * g.dilW;
+                  if (ih < 0 || ih >= g.H || iw < 0 || iw >= g.W) continue;
+                  s += f[(w >>> 2) + o * K + (c * g.kh + i) * g.kw + j]! * f[(x >>> 2) + n * xImage + (c * g.H + ih) * g.W + iw]!;
+                }
+            f[(y >>> 2) + n * yImage + o * L + oh * g.outW + ow] = s;
+          }
+  }
+
+  conv2dWeightGradDirect(gw: number, gy: number, x: number, N: number, O: number, g: ConvGeometry, xImage: number, yImage: number): void {
+    const f = this.f32();
+    const L = g.outH * g.outW, K = g.C * g.kh * g.kw;
+    for (let o = 0; o < O; o++)
+      for (let c = 0; c < g.C; c++)
+        for (let i = 0; i < g.kh; i++)
+          for (let j = 0; j < g.kw; j++) {
+            let s = 0;
+            for (let n = 0; n < N; n++)
+              for (let oh = 0; oh < g.outH; oh++)
+                for (let ow = 0; ow < g.outW; ow++) {
+                  const ih = oh * g.strideH - g.padH + i * g.dilH, iw = ow * g.strideW - g.padW + j * g.dilW;
+                  if (ih < 0 || ih >= g.H || iw < 0 || iw >= g.W) continue;
+                  s += f[(gy >>> 2) + n * yImage + o * L + oh * g.outW + ow]! * f[(x >>> 2) + n * xImage + (c * g.H + ih) * g.W + iw]!;
+                }
+            f[(gw >>> 2) + o * K + (c * g.kh + i) * g.kw + j] = s;
+          }
+  }
+
   // The optimizer steps in float64, element by element, as written in torch/optim (state stored as f32).
   sgdStep(p: number, g: number, buf: number, n: number, lr: number, momentum: number, dampening: number,
     weightDecay: number, nesterov: boolean, firstStep: boolean, maximize: boolean): void {

@@ -323,6 +323,16 @@ export class WasmBackend implements Backend {
     this.k.col2imF32(x, col, g.C, g.H, g.W, g.kh, g.kw, g.padH, g.padW, g.strideH, g.strideW, g.dilH, g.dilW, g.outH, g.outW);
   }
 
+  conv2dDirect(y: number, x: number, w: number, bias: number, N: number, O: number, g: ConvGeometry, xImage: number, yImage: number): void {
+    this.k.conv2dDirectF32(y, x, w, bias, N, g.C, g.H, g.W, O, g.kh, g.kw, g.padH, g.padW, g.strideH, g.strideW,
+      g.dilH, g.dilW, g.outH, g.outW, xImage, yImage);
+  }
+
+  conv2dWeightGradDirect(gw: number, gy: number, x: number, N: number, O: number, g: ConvGeometry, xImage: number, yImage: number): void {
+    this.k.conv2dWeightGradDirectF32(gw, gy, x, N, g.C, g.H, g.W, O, g.kh, g.kw, g.padH, g.padW, g.strideH, g.strideW,
+      g.dilH, g.dilW, g.outH, g.outW, xImage, yImage);
+  }
+
   maxPool2d(out: number, argmax: number, x: number, planes: number, g: Pool2dGeometry): void {
     this.k.maxPool2dF32(out, argmax, x, planes, g.H, g.W, g.kh, g.kw, g.padH, g.padW, g.strideH, g.strideW,
       g.dilH, g.dilW, g.outH, g.outW);

@@ -229,6 +229,9 @@ describe('convolution and pooling', () => {
     await checkOp('conv2d dilation 2', (x, w) => F.conv2d(x, w, null, { dilation: 2, padding: [2, 1] }), [{ shape: [1, 2, 7, 7] }, { shape: [2, 2, 3, 2] }], { rtol: 1e-4 });
     await checkOp('conv2d groups 2', (x, w, b) => F.conv2d(x, w, b, { groups: 2, padding: 1 }), [{ shape: [2, 4, 4, 4] }, { shape: [6, 2, 3, 3] }, { shape: [6] }], { rtol: 1e-4 });
     await checkOp('conv2d 1x1', (x, w) => F.conv2d(x, w), [{ shape: [3, 5, 2, 3] }, { shape: [2, 5, 1, 1] }], { rtol: 1e-4 });
+    // C/groups·kh·kw ≤ 27 convolves directly, more goes through im2col + GEMM: one case of each at stride 1
+    await checkOp('conv2d direct, odd width', (x, w, b) => F.conv2d(x, w, b), [{ shape: [3, 1, 7, 13] }, { shape: [5, 1, 3, 3] }, { shape: [5] }], { rtol: 1e-4 });
+    await checkOp('conv2d GEMM path (C·kh·kw = 36)', (x, w, b) => F.conv2d(x, w, b, { padding: 1 }), [{ shape: [2, 4, 5, 6] }, { shape: [3, 4, 3, 3] }, { shape: [3] }], { rtol: 1e-4 });
   });
 
   it('conv2d equals a hand computation', () => {

@@ -76,6 +76,7 @@ export function conv2d(x0: Tensor, w0: Tensor, b0?: Tensor | null, options: Conv
   const g: ConvGeometry = { C: Cg, H, W, kh, kw, padH, padW, strideH, strideW, dilH, dilW, outH, outW };
   const x = contiguous(x0), w = contiguous(w0);
   const be = x.backend;
+  if (strideW === 1 && K <= DIRECT_MAX_TAPS) return conv2dDirect(x0, w0, b0, x, w, g, N, O, groups);
   // cols[n, group] = im2col of that image's group of channels: [N, groups, K, L]
   const cols = empty([N, groups, K, L]);
   for (let n = 0; n < N; n++) {
@@ -136,6 +137,62 @@ export function conv2d(x0: Tensor, w0: Tensor, b0?: Tensor | null, options: Conv
   } else if (b && b0) {
     release(b, b0);
   }
+  return y;
+}
+
+/**
+ * Largest C/groups·kh·kw that convolves directly (no im2col, no GEMM): with few taps the GEMM's k is
+ * too short for its packing and tile overheads to pay off (the first layer of an image model).
+ */
+const DIRECT_MAX_TAPS = 27;
+
+/** conv2d with the direct kernels: forward with the bias fused, the weight gradient in one pass over the batch. */
+function conv2dDirect(x0: Tensor, w0: Tensor, b0: Tensor | null | undefined, x: Tensor, w: Tensor, g: ConvGeometry,
+  N: number, O: number, groups: number): Tensor {
+  const be = x.backend;
+  const C = g.C * groups, H = g.H, W = g.W, L = g.outH * g.outW;
+  const Og = O / groups, Cg = g.C, K = Cg * g.kh * g.kw;
+  const b = b0 ? contiguous(b0) : null;
+  const y = empty([N, O, g.outH, g.outW]);
+  for (let gi = 0; gi < groups; gi++) {
+    be.conv2dDirect(y.ptr + gi * Og * L * 4, x.ptr + gi * Cg * H * W * 4, w.ptr + gi * Og * K * 4,
+      b ? b.ptr + gi * Og * 4 : 0, N, Og, g, C * H * W, O * L);
+  }
+  const inputs = b0 ? [x0, w0, b0] : [x0, w0];
+  record(y, 'conv2d', inputs, (gy0) => {
+    const gy = contiguous(gy0);
+    let gx: Tensor | null = null, gw: Tensor | null = null, gb: Tensor | null = null;
+    if (w0.requiresGrad) {
+      gw = empty([O, Cg, g.kh, g.kw]);
+      for (let gi = 0; gi < groups; gi++) {
+        be.conv2dWeightGradDirect(gw.ptr + gi * Og * K * 4, gy.ptr + gi * Og * L * 4, x.ptr + gi * Cg * H * W * 4, N, Og, g,
+          C * H * W, O * L);
+      }
+    }
+    if (x0.requiresGrad) {
+      // the input gradient as in the GEMM path: gcol = wᵀ · gy per image, scattered back by col2im
+      gx = fullOf([N, C, H, W], 0);
+      const gcol = empty([N, K, L]);
+      for (let gi = 0; gi < groups; gi++) {
+        be.matmul(gcol.ptr, w.ptr + gi * Og * K * 4, gy.ptr + gi * Og * L * 4, {
+          batch: N, m: K, n: L, k: Og, transA: true, transB: false, strideA: 0, strideB: O * L, strideC: K * L, accumulate: false,
+        });
+        for (let n = 0; n < N; n++) be.col2im(gx.ptr + ((n * C + gi * Cg) * H * W) * 4, gcol.ptr + n * K * L * 4, g);
+      }
+      gcol.dispose();
+    }
+    if (b0?.requiresGrad) {
+      gb = empty([O]);
+      be.biasGradNCHW(gb.ptr, gy.ptr, N, O, L);
+    }
+    release(gy, gy0);
+    return b0 ? [gx, gw, gb] : [gx, gw];
+  }, [x !== x0 ? x : null, w !== w0 ? w : null].filter((t): t is Tensor => t !== null));
+  if (y.node === null) {
+    release(x, x0);
+    release(w, w0);
+  }
+  if (b && b0) release(b, b0);
   return y;
 }
 
