@@ -28,6 +28,8 @@ const el = {
 let facts: ModelFacts | null = null;
 let running = false;
 let seed = 0;
+/** Characters generated so far in this run (as the worker counts them). */
+let count = 0;
 // the generated characters go into one text node (appendData), not a node per character
 const generatedText = document.createTextNode('');
 el.generated.append(generatedText);
@@ -121,6 +123,7 @@ worker
   })
   .on('chars', (m) => {
     generatedText.appendData(m.text);
+    count = m.count;
     showStats(m.count, m.seconds, false);
   })
   .on('done', (m) => {
@@ -132,7 +135,7 @@ worker
   .on('stopped', () => {
     setRunning(false);
     el.stats.dataset['done'] = 'true';
-    clearStatus(`Stopped after ${generatedText.length} characters.`);
+    clearStatus(`Stopped after ${count} characters.`);
   })
   .on('error', (m) => {
     setRunning(false);
@@ -150,6 +153,7 @@ function generate(): void {
   seed = s.seed;
   el.echo.textContent = s.prompt;
   generatedText.data = '';
+  count = 0;
   el.stats.textContent = '';
   delete el.stats.dataset['done'];
   clearStatus('Generating…');
