@@ -9,7 +9,8 @@ import {
   applyStandardize, BUILTIN, checkLabels, FASHION_CACHE, fashionLocations, readCsv, readFsdd, readIdxPair, split, spokenDigitSamples, type Samples,
 } from './datasets.js';
 import { CliError, EXIT } from './errors.js';
-import { loadModel, modelMetadata, type ModelInfo } from './model-file.js';
+import { lmBench, lmBenchLines, lmKind, sampleCommand, translateSentences } from './lm.js';
+import { loadModel, modelMetadata, readSafetensors, type ModelInfo } from './model-file.js';
 import { Output, table } from './output.js';
 import { linePlot } from './plot.js';
 import { decodePng, isPng, resizeGray } from './png.js';
@@ -183,6 +184,13 @@ function wavFeatures(bytes: Uint8Array, path: string, info: ModelInfo, command: 
 }
 
 export function predictCommand(modelPath: string, inputs: string[], o: { top?: number }, out: Output): number {
+  // language models: translate each input, or continue each as a prompt
+  const kind = lmKind(readSafetensors(modelPath).metadata);
+  if (kind === 'translate') return translateSentences(modelPath, inputs, {}, out, 'predict');
+  if (kind === 'charlm') {
+    for (const prompt of inputs) sampleCommand(modelPath, { prompt, tokens: 200 }, out, 'predict');
+    return 0;
+  }
   const { model, info } = loadModel(modelPath);
   const { x: raw, names } = predictInputs(inputs, info);
   const x = applyStandardize(raw, info.preprocessing).reshape([-1, ...info.inputShape]);
@@ -324,6 +332,11 @@ export async function benchCommand(o: { sizes?: string; quick?: boolean }, out: 
   }), minSeconds);
   const training = { model: 'mlp 64-128-64-10, batch 64, Adam', samplesPerSec: 64 / mlpStep };
   out.log(`training: ${training.model}: ${Math.round(training.samplesPerSec)} samples/s`);
+  // language models: training and generation tokens/s (see lm.ts)
+  const languageModel = lmBench(o.quick === true);
+  out.log();
+  for (const line of lmBenchLines(languageModel)) out.log(line);
+  out.log('  (with the KV cache a token costs about the same at early and late positions)');
   let peers = 'none installed';
   try {
     // peers are optional: resolve them only if the user has installed them next to the CLI
@@ -333,7 +346,7 @@ export async function benchCommand(o: { sizes?: string; quick?: boolean }, out: 
     peers = 'none installed (help: pnpm bench compares with tfjs-backend-wasm)';
   }
   out.log(`peers: ${peers}`);
-  out.json({ gemm, training, peers });
+  out.json({ gemm, training, languageModel, peers });
   return 0;
 }
 

@@ -8,6 +8,7 @@ import { Command, CommanderError, InvalidArgumentError, Option } from 'commander
 import { benchCommand, datasetsCommand, evalCommand, EXPLAIN_METHODS, explainCommand, exportCommand, fetchCommand, lrFindCommand, predictCommand } from './commands.js';
 import { CliError, EXIT } from './errors.js';
 import { Output, outputMode } from './output.js';
+import { LM_FLAGS, LM_RECIPES, MAX_SAMPLE_TOKENS, sampleCommand, trainCharLm, trainTranslate, translateCommand, type LmTrainOptions } from './lm.js';
 import { LINREG_MODES, RECIPES } from './recipes.js';
 import { OPTIMIZER_NAMES } from './run.js';
 import { DEFAULT_RECIPE, train, type TrainOptions } from './train.js';
@@ -43,7 +44,47 @@ const probability = (name: string) => (v: string) => {
 };
 
 function recipeList(): string {
-  return Object.entries(RECIPES).map(([name, r]) => `  ${name.padEnd(12)} ${r.about}`).join('\n');
+  return [...Object.entries(RECIPES), ...Object.entries(LM_RECIPES)].map(([name, r]) => `  ${name.padEnd(12)} ${r.about}`).join('\n');
+}
+
+const topP = (name: string) => (v: string) => {
+  const n = Number(v);
+  if (v.trim() === '' || !(n > 0 && n <= 1)) throw new InvalidArgumentError(`${name} must be a number in (0, 1]`);
+  return n;
+};
+
+/** The language-model recipes' flags (charlm, translate), in their own help group. */
+function languageModelOptions(cmd: Command): Command {
+  const group = 'Language-model recipes (charlm, translate):';
+  const add = (flags: string, about: string, parse: (v: string) => number | string) => cmd.addOption(new Option(flags, about).argParser(parse).helpGroup(group));
+  add('--minutes <m>', 'training time budget (default: charlm 18, translate 15; with --steps alone, none)', positiveNumber('--minutes'));
+  add('--steps <n>', 'stop after N optimizer steps (with --minutes: whichever comes first)', positiveInt('--steps'));
+  add('--layers <n>', 'transformer layers (charlm 4; translate 2 encoder + 2 decoder)', positiveInt('--layers'));
+  add('--heads <n>', 'attention heads (default 4)', positiveInt('--heads'));
+  add('--width <n>', 'model width d_model (default 128)', positiveInt('--width'));
+  add('--context <n>', 'charlm: characters of context (default 64)', positiveInt('--context'));
+  add('--ff <n>', 'translate: feed-forward width (default 256)', positiveInt('--ff'));
+  add('--dropout <p>', 'dropout (charlm 0, translate 0.1)', nonNegativeNumber('--dropout'));
+  add('--warmup <n>', 'linear learning-rate warm-up steps before the cosine (default 100)', nonNegativeInt('--warmup'));
+  add('--eval-every <n>', 'charlm: validation loss every N steps (default 250)', positiveInt('--eval-every'));
+  add('--data <file>', 'charlm: a UTF-8 text file (default data/tinyshakespeare.txt); translate: English<TAB>French lines (default data/fra-eng/fra-eng-short.txt)', String);
+  add('--beam <k>', 'translate: also report BLEU with beam search of width k', positiveInt('--beam'));
+  add('--beam-sentences <n>', 'translate: held-out sentences for the beam BLEU (default 500)', positiveInt('--beam-sentences'));
+  add('--eval-sentences <n>', 'translate: BLEU on only the first N held-out sentences (quick runs)', positiveInt('--eval-sentences'));
+  add('--min-count <n>', 'translate: words seen fewer times are <unk> (default 3)', positiveInt('--min-count'));
+  return cmd;
+}
+
+/** Runs a language-model recipe after checking that every flag given applies to it. */
+async function trainLanguageModel(recipe: string, o: LmTrainOptions & TrainOptions, out: Output): Promise<number> {
+  for (const [flag, v] of [['--epochs', o.epochs], ['--optimizer', o.optimizer], ['--mode', o.mode], ['--limit', o.limit], ['--resume', o.resume], ['--detect-anomaly', o.detectAnomaly],
+    ['--dp-noise', o.dpNoise], ['--dp-epsilon', o.dpEpsilon], ['--dp-clip', o.dpClip], ['--dp-delta', o.dpDelta]] as const) {
+    if (v !== undefined) throw new CliError(`train: ${flag} does not apply to the ${recipe} recipe (help: it trains for --minutes or --steps with AdamW)`, EXIT.usage);
+  }
+  for (const [key, f] of Object.entries(LM_FLAGS)) {
+    if ((o as Record<string, unknown>)[key] !== undefined && !f.recipes.includes(recipe)) throw new CliError(`train: ${f.flag} applies to the ${f.recipes.join(' and ')} recipe${f.recipes.length > 1 ? 's' : ''} only`, EXIT.usage);
+  }
+  return recipe === 'charlm' ? trainCharLm(o, out) : trainTranslate(o, out);
 }
 
 const CONFIG_HELP = `
@@ -98,9 +139,9 @@ export async function main(argv: string[]): Promise<number> {
     .exitOverride()
     .configureOutput({ outputError: () => {} });
 
-  common(trainingOptions(program.command('train')
+  languageModelOptions(common(trainingOptions(program.command('train')
     .description('train a built-in recipe or a JSON config, writing model, checkpoint, metrics and plots to --out')
-    .argument('[recipe|config.json]', `a recipe (default ${DEFAULT_RECIPE}) or a JSON config`)))
+    .argument('[recipe|config.json]', `a recipe (default ${DEFAULT_RECIPE}) or a JSON config`))))
     .option('--resume <ckpt>', 'continue from a checkpoint.safetensors (same result as an uninterrupted run)')
     .option('--detect-anomaly', 'check every op and gradient for NaN/Inf and stop naming the op that made it (slower)')
     .option('--dp-noise <sigma>', 'DP-SGD: noise multiplier σ (Gaussian noise σ·C on the summed clipped per-sample gradients, Poisson batches)', nonNegativeNumber('--dp-noise'))
@@ -108,8 +149,15 @@ export async function main(argv: string[]): Promise<number> {
     .option('--dp-clip <C>', 'DP-SGD: clip each sample\'s gradient to L2 norm C (default 1)', positiveNumber('--dp-clip'))
     .option('--dp-delta <delta>', 'DP-SGD: δ of the (ε, δ) guarantee (default: a power of ten below 1/N, at most 1e-5)', probability('--dp-delta'))
     .addOption(new Option('--stop-after-steps <n>', 'test hook: stop as on Ctrl-C after N steps').argParser(positiveInt('--stop-after-steps')).hideHelp())
-    .addHelpText('after', `\nRecipes:\n${recipeList()}\n${CONFIG_HELP}\n\nExamples:\n  simdgrad train linreg --mode sgd\n  simdgrad train digits-mlp --epochs 5 --out runs/digits\n  simdgrad train my-config.json --json\n  simdgrad train --resume runs/digits/checkpoint.safetensors\n  simdgrad train spoken-digits --out runs/speech        (then: simdgrad predict runs/speech/model.safetensors one.wav)\n  simdgrad train fashion-mlp --dp-epsilon 3 --dp-clip 1  (DP-SGD: ε printed every epoch; BatchNorm models are refused)`)
-    .action(async (target: string | undefined, o: TrainOptions & { threads?: number }) => {
+    .addHelpText('after', `\nRecipes:\n${recipeList()}\n${CONFIG_HELP}\n\nExamples:\n  simdgrad train linreg --mode sgd\n  simdgrad train digits-mlp --epochs 5 --out runs/digits\n  simdgrad train my-config.json --json\n  simdgrad train --resume runs/digits/checkpoint.safetensors\n  simdgrad train spoken-digits --out runs/speech        (then: simdgrad predict runs/speech/model.safetensors one.wav)\n  simdgrad train fashion-mlp --dp-epsilon 3 --dp-clip 1  (DP-SGD: ε printed every epoch; BatchNorm models are refused)\n  simdgrad train charlm --out runs/charlm               (18 min; then: simdgrad sample runs/charlm --prompt "ROMEO:")\n  simdgrad train translate --beam 4 --json              (15 min; then: simdgrad translate runs/translate "I am hungry.")\n  simdgrad train charlm --steps 200 --layers 2 --width 64  (a quick look)`)
+    .action(async (target: string | undefined, o: TrainOptions & LmTrainOptions & { threads?: number }) => {
+      if (target !== undefined && LM_RECIPES[target] !== undefined) {
+        await ready(o);
+        code = await trainLanguageModel(target, o, outFor(o));
+        return;
+      }
+      const lmFlag = Object.entries(LM_FLAGS).find(([key]) => (o as Record<string, unknown>)[key] !== undefined);
+      if (lmFlag !== undefined) throw new CliError(`train: ${lmFlag[1].flag} applies to the ${lmFlag[1].recipes.join(' and ')} recipe${lmFlag[1].recipes.length > 1 ? 's' : ''} only`, EXIT.usage);
       await ready(o);
       code = await train(target, o, outFor(o), PRODUCER);
     });
@@ -128,7 +176,7 @@ export async function main(argv: string[]): Promise<number> {
     });
 
   common(program.command('predict')
-    .description('predict from CSV rows, a CSV file, PNG images (image models) or WAV recordings (spoken-digits models)')
+    .description('predict from CSV rows, a CSV file, PNG images (image models) or WAV recordings (spoken-digits models); translate or continue text (language models)')
     .argument('<model>', 'a model.safetensors written by train')
     .argument('<input...>', 'a CSV file, a PNG image, a .wav file, or a quoted row like "5.1,3.5,1.4,0.2"'))
     .option('--top <k>', 'classes to show per input', positiveInt('--top'))
@@ -136,6 +184,35 @@ export async function main(argv: string[]): Promise<number> {
     .action(async (model: string, inputs: string[], o) => {
       await ready(o);
       code = predictCommand(model, inputs, o, outFor(o));
+    });
+
+  common(program.command('sample')
+    .description('write text with a charlm model, streamed as it is generated (KV cache); tokens/s at the end')
+    .argument('<model>', 'a model.safetensors written by train charlm (or its directory)'))
+    .option('--prompt <text>', 'the text to continue (default: a newline)')
+    .option('--tokens <n>', `characters to generate, 1…${MAX_SAMPLE_TOKENS} (default 500)`, nonNegativeInt('--tokens'))
+    .option('--temperature <t>', 'softmax temperature; 0 = greedy (default 0.8)', nonNegativeNumber('--temperature'))
+    .option('--top-k <k>', 'sample among the k most likely characters; 0 = all (default 40)', nonNegativeInt('--top-k'))
+    .option('--top-p <p>', 'nucleus sampling: the most likely characters up to probability p (default 0.95)', topP('--top-p'))
+    .option('--seed <n>', 'random seed: the same seed gives the same text (default 0)', nonNegativeInt('--seed'))
+    .option('--threads <n>', 'threads for the kernels', positiveInt('--threads'))
+    .addHelpText('after', '\nThe text goes to stdout (the prompt first); the tokens/s line to stderr. With --json: one {"prompt", "text", "tokens", "tokensPerSec", …} object.\n\nExamples:\n  simdgrad sample runs/charlm --prompt "ROMEO:" --tokens 500\n  simdgrad sample runs/charlm/model.safetensors --prompt "JULIET:" --temperature 0.5 --top-k 10 --seed 3')
+    .action(async (model: string, o) => {
+      await ready(o);
+      code = sampleCommand(model, o, outFor(o));
+    });
+
+  common(program.command('translate')
+    .description('translate English sentences to French with a translate model (one line out per sentence)')
+    .argument('<model>', 'a model.safetensors written by train translate (or its directory)')
+    .argument('[sentence...]', 'English sentences (quoted); without any, one per line of stdin'))
+    .option('--beam <k>', 'beam search of width k (default: greedy)', positiveInt('--beam'))
+    .option('--max-length <n>', 'most French words per sentence (default: 24, or twice the input)', positiveInt('--max-length'))
+    .option('--threads <n>', 'threads for the kernels', positiveInt('--threads'))
+    .addHelpText('after', '\nWith --json, one {"source", "translation", "tokens", "unknownWords"} object per sentence.\n\nExamples:\n  simdgrad translate runs/translate "I am hungry." "Where is the station?"\n  simdgrad translate runs/translate/model.safetensors --beam 4 < sentences.txt')
+    .action(async (model: string, sentences: string[], o) => {
+      await ready(o);
+      code = await translateCommand(model, sentences, o, outFor(o));
     });
 
   common(trainingOptions(program.command('lr-find')
@@ -151,7 +228,7 @@ export async function main(argv: string[]): Promise<number> {
     });
 
   common(program.command('bench')
-    .description('GEMM GFLOPS and training throughput of this machine'))
+    .description('GEMM GFLOPS, training throughput, and language-model tokens/s (training, generation) of this machine'))
     .option('--sizes <list>', 'square matmul sizes, comma-separated (default 128,256,512)')
     .option('--quick', 'smaller sizes, shorter timings')
     .action(async (o) => {
@@ -231,7 +308,7 @@ process.stdout.on('error', (e: NodeJS.ErrnoException) => {
 const verbose = process.argv.includes('--verbose');
 main(process.argv.slice(2)).then((code) => { process.exitCode = code; }, (e: unknown) => {
   const sub = process.argv.slice(2).find((a) => !a.startsWith('-'));
-  const prefix = sub !== undefined && ['train', 'eval', 'predict', 'explain', 'lr-find', 'bench', 'export', 'datasets', 'info'].includes(sub) ? `simdgrad ${sub}` : 'simdgrad';
+  const prefix = sub !== undefined && ['train', 'eval', 'predict', 'sample', 'translate', 'explain', 'lr-find', 'bench', 'export', 'datasets', 'info'].includes(sub) ? `simdgrad ${sub}` : 'simdgrad';
   const known = e instanceof CliError || e instanceof SimdgradError;
   const message = e instanceof Error ? e.message : String(e);
   const text = known ? message : `internal error: ${message}`;

@@ -35,6 +35,10 @@ export function modelMetadata(info: ModelInfo, producer: string): Record<string,
 
 /** Reads the model description back from __metadata__, or throws naming what is missing. */
 export function infoFromMetadata(meta: Record<string, string>, path: string): ModelInfo {
+  if (meta.architecture === 'gpt' || meta.architecture === 'transformer-seq2seq') {
+    const [kind, use] = meta.architecture === 'gpt' ? ['charlm', `simdgrad sample ${path} --prompt "ROMEO:"`] : ['translate', `simdgrad translate ${path} "I am hungry."`];
+    throw new CliError(`${path}: a ${kind} language model; this command takes the classification and regression models of train (help: ${use})`);
+  }
   if (meta.architecture === undefined) {
     throw new CliError(`${path}: no simdgrad architecture in its __metadata__ (help: use the model.safetensors that \`simdgrad train --out DIR\` writes)`);
   }

@@ -8,6 +8,7 @@ import { dirname, join, relative, resolve } from 'node:path';
 import { autograd, data, generator, Generator, io, privacy, scope, SimdgradError, tensor, type Tensor } from '@simdgrad/core';
 import { saveFile } from '@simdgrad/core/node';
 import { CliError, EXIT } from './errors.js';
+import { LM_RECIPES } from './lm.js';
 import { infoFromMetadata, modelMetadata, readSafetensors } from './model-file.js';
 import { describeLayers } from './model-spec.js';
 import { Output, table } from './output.js';
@@ -85,10 +86,12 @@ export function resolveConfig(target: string | undefined, o: TrainOptions, comma
   if (RECIPES[name] !== undefined) {
     if (o.mode !== undefined && name !== 'linreg') throw new CliError(`${command}: --mode applies to the linreg recipe only`, EXIT.usage);
     base = RECIPES[name]!.make(o.mode);
+  } else if (LM_RECIPES[name] !== undefined) {
+    throw new CliError(`${command}: ${name} is a language-model recipe (help: simdgrad train ${name})`, EXIT.usage);
   } else if (looksLikeConfig(name)) {
     base = readConfig(name);
   } else {
-    throw new CliError(`${command}: unknown recipe "${name}" (recipes: ${Object.keys(RECIPES).join(', ')}; or a path to a JSON config)`, EXIT.usage);
+    throw new CliError(`${command}: unknown recipe "${name}" (recipes: ${[...Object.keys(RECIPES), ...Object.keys(LM_RECIPES)].join(', ')}; or a path to a JSON config)`, EXIT.usage);
   }
   const config: RunConfig = { ...base, seed: o.seed ?? base.seed ?? 0 };
   if (o.epochs !== undefined) config.epochs = o.epochs;

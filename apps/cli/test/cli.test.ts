@@ -236,7 +236,7 @@ describe('simdgrad', () => {
     ['eval data of the wrong width', ['eval', 'iris/model.safetensors', 'digits'], 1, /^simdgrad eval: digits has 64 values per sample but the model takes 4 features/],
     ['eval CSV data of the wrong width', ['eval', 'digits/model.safetensors', 'labels.csv'], 1, /^simdgrad eval: labels\.csv has 2 values per sample but the model takes 64 features$/],
     ['an image for a table model', ['predict', 'iris/model.safetensors', 'boot.png'], 1, /^simdgrad predict: boot\.png is an image but the model takes 4 features/],
-    ['an unknown recipe', ['train', 'resnet'], 2, /^simdgrad train: unknown recipe "resnet" \(recipes: linreg, digits-mlp, iris, fashion-mlp, fashion-cnn, spoken-digits; or a path to a JSON config\)$/],
+    ['an unknown recipe', ['train', 'resnet'], 2, /^simdgrad train: unknown recipe "resnet" \(recipes: linreg, digits-mlp, iris, fashion-mlp, fashion-cnn, spoken-digits, charlm, translate; or a path to a JSON config\)$/],
     ['an unknown option', ['train', 'iris', '--bogus'], 2, /^simdgrad train: unknown option '--bogus' \(help: simdgrad train --help\)$/],
     ['a bad option value', ['train', 'iris', '--epochs', 'many'], 2, /^simdgrad train: option '--epochs <n>' argument 'many' is invalid/],
     ['an unknown command', ['fly'], 2, /^simdgrad: unknown command 'fly'/],
