@@ -3,8 +3,10 @@
 // PyTorch state-dict keys.
 //
 // The trace is at layer granularity: every known layer (Linear, Conv2d, …) is a leaf whose forward is
-// wrapped while the model runs; containers (Sequential, or any Module subclass whose forward only
-// chains layers) are traced through. Tensor arithmetic written directly in a custom forward is not
+// wrapped while the model runs; containers (Sequential, text.GPT, or any Module subclass whose forward
+// only chains layers) are traced through. The sequence layers (MultiheadAttention, the Transformer
+// layers, positional embeddings) are leaves too, written op for op as their forward computes, with
+// lengths read from the input's shape in the graph so one export runs on any batch size and length. Tensor arithmetic written directly in a custom forward is not
 // recorded, and the export says so by name instead of writing a wrong graph.
 import { noGrad } from '../autograd/graph.js';
 import { SimdgradError, fmtShape } from '../errors.js';
@@ -505,7 +507,7 @@ function emitLayer(g: GraphBuilder, call: Call, x: string, refs: Refs): string {
  *
  * @example
  * ```ts
- * import { init, randn, nn } from '@simdgrad/core';
+ * import { init, randn, randint, nn, text } from '@simdgrad/core';
  * import { exportModel } from '@simdgrad/core/onnx';
  * await init();
  * const model = new nn.Sequential(new nn.Linear(4, 8), new nn.ReLU(), new nn.Linear(8, 3));

@@ -504,6 +504,9 @@ export class OnnxModel extends Module {
   readonly metadata: Record<string, string>;
   private readonly graph: GraphProto;
   private readonly constants = new Map<string, Tensor>();
+  /** Values of nodes whose inputs are all constants (a weight's Transpose, PyTorch's shape constants), computed once at import. */
+  private readonly folded = new Map<string, Tensor>();
+  private readonly foldedNodes = new Set<NodeProto>();
 
   /** @internal use importModel */
   constructor(proto: ModelProto) {
@@ -544,6 +547,7 @@ export class OnnxModel extends Module {
         this.constants.set(node.output[0]!, t);
         this.registerBuffer(node.output[0]!, t);
       }
+      this.foldConstants(graph);
       const info = (v: { name: string; type?: { tensorType?: { elemType?: number; shape?: { dim?: { dimValue?: number; dimParam?: string }[] } } } }): OnnxValueInfo => ({
         name: v.name,
         dtype: elemDtype(v.type?.tensorType?.elemType, `value '${v.name}'`),
@@ -558,8 +562,48 @@ export class OnnxModel extends Module {
       // NOTE: every check that can fail after the first initializer is loaded sits inside this try, so a
       // rejected file frees what it loaded
       for (const t of this.constants.values()) t.dispose();
+      for (const t of this.folded.values()) if (!t.disposed) t.dispose();
       throw e;
     }
+  }
+
+  /**
+   * Runs, once, every node whose inputs are all initializers, constants or earlier folded values, and
+   * keeps its outputs, so `run` does not redo a weight's Transpose (or PyTorch's constant shape
+   * arithmetic) on every call. The folded values are not buffers: the state dict stays the file's
+   * initializers.
+   */
+  private foldConstants(graph: GraphProto): void {
+    const known = (name: string) => this.constants.get(name) ?? this.folded.get(name);
+    for (const node of graph.node ?? []) {
+      if (node.opType === 'Constant') continue;
+      const inputs = node.input.filter((name) => name !== '');
+      if (inputs.length === 0 || !inputs.every((name) => known(name) !== undefined)) continue;
+      const results = scope(() => noGrad(() => {
+        const r = runNode(node, (i) => (node.input[i] ? known(node.input[i]!) ?? null : null));
+        return Array.isArray(r) ? r : [r];
+      }));
+      results.forEach((t, i) => {
+        const name = node.output[i];
+        // an output that is its own input (Identity) is owned already; anything else is kept here
+        if (!name || [...this.constants.values(), ...this.folded.values()].includes(t)) return;
+        this.folded.get(name)?.dispose();
+        this.folded.set(name, keep(t));
+      });
+      node.output.forEach((name, i) => {
+        const t = results[i];
+        if (name && t && !this.folded.has(name)) this.folded.set(name, t);
+      });
+      this.foldedNodes.add(node);
+    }
+  }
+
+  /** Frees the initializers, constants and folded values. */
+  override dispose(): void {
+    const owned = new Set(this.buffers());
+    for (const t of this.folded.values()) if (!owned.has(t) && !t.disposed) t.dispose();
+    this.folded.clear();
+    super.dispose();
   }
 
   /**
@@ -581,13 +625,13 @@ export class OnnxModel extends Module {
       }
     }
     return scope(() => noGrad(() => {
-      const values = new Map<string, Tensor>(this.constants);
+      const values = new Map<string, Tensor>([...this.constants, ...this.folded]);
       for (const v of this.inputs) {
         const t = feeds[v.name]!;
         values.set(v.name, t.dtype === v.dtype ? t : v.dtype === 'int32' ? t.int() : t.float());
       }
       for (const node of this.graph.node ?? []) {
-        if (node.opType === 'Constant') continue;
+        if (node.opType === 'Constant' || this.foldedNodes.has(node)) continue;
         const get: Get = (i) => {
           const name = node.input[i];
           if (name === undefined || name === '') return null;
@@ -628,13 +672,18 @@ export class OnnxModel extends Module {
 /**
  * Reads ONNX model bytes (a ModelProto) into a model that runs on the engine, for inference. Supports
  * the ops the export writes plus the ones PyTorch's exporter uses for the same layers (see
- * `SUPPORTED_OPS`); 2-d Conv/pooling with symmetric pads; float32 and int (→ int32) tensors.
+ * `SUPPORTED_OPS`): MLPs and CNNs (2-d Conv/pooling with symmetric pads), and attention, Transformer
+ * layers and embedding language models, including the int64 shape arithmetic (Shape, Gather, Concat,
+ * Slice, …) and masks (Trilu, Where, Equal) that PyTorch writes for them; float32 and int (→ int32)
+ * tensors. A graph with any other op is refused up front, naming each op and a node that uses it.
  *
  * @example
  * ```ts
  * import { importModel } from '@simdgrad/core/onnx';
  * const model = importModel(bytes);           // e.g. from fs.readFileSync('model.onnx')
  * const y = model.forward(randn([1, 3, 28, 28]));
+ * const lm = importModel(gptBytes);            // an exported language model
+ * const { output } = lm.run({ input: ids });   // int32 ids [B, T] → logits [B, T, vocab]
  * ```
  */
 export function importModel(bytes: Uint8Array | ArrayBuffer): OnnxModel {
