@@ -353,3 +353,92 @@ describe('onnx import: what it refuses', () => {
     model.dispose();
   });
 });
+
+describe('onnx import: the shape and mask ops, against onnxruntime', () => {
+  const i64 = (name: string, values: number[], dims = [values.length]) => ({ name, dims, dataType: DataType.INT64, rawData: new Uint8Array(BigInt64Array.from(values, (v) => BigInt(v)).buffer) });
+  const f32 = (name: string, values: number[], dims = [values.length]) => ({ name, dims, dataType: DataType.FLOAT, rawData: new Uint8Array(Float32Array.from(values).buffer) });
+  const model = (opset: number, nodes: NodeProto[], initializer: ReturnType<typeof i64>[]) => encodeModel({
+    irVersion: 8, opsetImport: [{ domain: '', version: opset }],
+    graph: {
+      name: 'ops', node: nodes.map((n, i) => ({ name: `${n.opType.toLowerCase()}_${i}`, ...n })), initializer,
+      input: [{ name: 'x', type: { tensorType: { elemType: DataType.FLOAT, shape: { dim: [{ dimParam: 'batch' }, { dimValue: 6 }] } } } }],
+      output: [{ name: 'y', type: { tensorType: { elemType: DataType.FLOAT } } }],
+    },
+  });
+  const int = (name: string, i: number) => ({ name, type: 2, i });
+  const str = (name: string, s: string) => ({ name, type: 3, s: new TextEncoder().encode(s) });
+
+  it('Shape, Gather, Range, Less, Not, Where, Slice (negative step), Split (num_outputs), Concat, ReduceMean, Expand, Trilu, Clip, Sub, Cast (opset 18)', async () => {
+    const bytes = model(18, [
+      { opType: 'Shape', input: ['x'], output: ['shape'] },
+      { opType: 'Gather', input: ['shape', 'one_scalar'], output: ['n'], attribute: [int('axis', 0)] },
+      { opType: 'Range', input: ['zero_scalar', 'n', 'one_scalar'], output: ['r'] },
+      { opType: 'Less', input: ['r', 'three'], output: ['lt'] },
+      { opType: 'Not', input: ['lt'], output: ['ge'] },
+      { opType: 'Where', input: ['ge', 'x', 'zero_f'], output: ['w'] },
+      { opType: 'Slice', input: ['w', 'minus1', 'minus100', 'axis1', 'minus2'], output: ['sl'] },
+      { opType: 'Split', input: ['x'], output: ['p0', 'p1', 'p2'], attribute: [int('axis', 1), int('num_outputs', 3)] },
+      { opType: 'Concat', input: ['p2', 'p0'], output: ['cat'], attribute: [int('axis', 1)] },
+      { opType: 'ReduceMean', input: ['cat', 'axis1'], output: ['mean'], attribute: [int('keepdims', 1)] },
+      { opType: 'Shape', input: ['sl'], output: ['sl_shape'] },
+      { opType: 'Expand', input: ['mean', 'sl_shape'], output: ['ex'] },
+      { opType: 'Trilu', input: ['sl', 'zero_scalar'], output: ['lower'], attribute: [int('upper', 0)] },
+      { opType: 'Clip', input: ['lower', 'clip_lo', 'clip_hi'], output: ['clipped'] },
+      { opType: 'Add', input: ['clipped', 'ex'], output: ['a'] },
+      { opType: 'Sub', input: ['r', 'two'], output: ['rs'] },
+      { opType: 'Clip', input: ['rs', 'zero_scalar', 'two_scalar'], output: ['rc'] },
+      { opType: 'Cast', input: ['rc'], output: ['rf'], attribute: [int('to', DataType.FLOAT)] },
+      { opType: 'Mul', input: ['x', 'rf'], output: ['b'] },
+      { opType: 'Concat', input: ['a', 'b'], output: ['y'], attribute: [int('axis', 1)] },
+    ], [
+      i64('one_scalar', [1], []), i64('zero_scalar', [0], []), i64('two_scalar', [2], []), i64('three', [3]), i64('two', [2]),
+      f32('zero_f', [0], []), i64('minus1', [-1]), i64('minus100', [-100]), i64('axis1', [1]), i64('minus2', [-2]),
+      f32('clip_lo', [-0.5], []), f32('clip_hi', [0.5], []),
+    ]);
+    const imported = importModel(bytes);
+    for (const x of [randn([2, 6]), randn([3, 6])]) {
+      const want = await runOrt(bytes, [x]);
+      const got = imported.forward(x);
+      expect(got.shape).toEqual([...want.dims]);
+      expect(got.shape).toEqual([x.shape[0], 9]);
+      expect(maxAbsDiff(got.toFloat32Array(), want.data)).toBeLessThan(1e-6);
+      got.dispose();
+    }
+    imported.dispose();
+  });
+
+  it('Gelu (opset 20), exact and tanh', async () => {
+    for (const approximate of ['none', 'tanh']) {
+      const bytes = model(20, [{ opType: 'Gelu', input: ['x'], output: ['y'], attribute: [str('approximate', approximate)] }], []);
+      const x = randn([3, 6]).mul(3);
+      const want = await runOrt(bytes, [x]);
+      const imported = importModel(bytes);
+      const got = imported.forward(x);
+      expect(maxAbsDiff(got.toFloat32Array(), want.data)).toBeLessThan(1e-5);
+      expect(maxAbsDiff(got.toFloat32Array(), x.gelu(approximate as 'none' | 'tanh').toFloat32Array())).toBeLessThan(1e-5);
+      got.dispose();
+      imported.dispose();
+    }
+  });
+
+  it('folds constant subgraphs once at import, and dispose frees them with the initializers', () => {
+    manualSeed(24);
+    const gpt = new text.GPT({ vocabSize: 11, contextLength: 8, nLayer: 2, nHead: 2, nEmbd: 16 });
+    const x = ids(2, 5, 11);
+    const bytes = exportModel(gpt, x, { dynamicAxes: seq });
+    const before = liveTensorCount();
+    const imported = importModel(bytes);
+    const initializers = decodeModel(bytes).graph!.initializer!.length;
+    // every Linear's weight Transpose (and the split of the packed in_proj weights) is computed once, here
+    expect(liveTensorCount() - before).toBeGreaterThan(initializers);
+    const loaded = liveTensorCount();
+    const y = imported.forward(x);
+    expect(liveTensorCount()).toBe(loaded + 1);
+    const expected = scope(() => noGrad(() => gpt.eval().forward(x).toFloat32Array()));
+    expect(maxAbsDiff(y.toFloat32Array(), expected)).toBeLessThan(1e-4);
+    y.dispose();
+    imported.dispose();
+    expect(liveTensorCount()).toBe(before);
+    gpt.dispose();
+  });
+});
