@@ -164,6 +164,10 @@ const cases: [string, () => Case][] = [
     dynamicAxes: { input: { 1: 'target' }, input_1: { 1: 'source' }, output: { 1: 'target' } },
   })],
   ['TransformerDecoderLayer, pre-norm GELU', () => ({ model: new Decoder({ normFirst: true, activation: 'gelu' }), inputs: [randn([2, 4, 16]), randn([2, 6, 16])] })],
+  ['TransformerDecoderLayer, sequence-first (batchFirst false)', () => ({
+    model: new Decoder({ batchFirst: false }), inputs: [randn([5, 2, 16]), randn([7, 2, 16])], more: [[randn([2, 3, 16]), randn([4, 3, 16])]],
+    dynamicAxes: { input: { 0: 'target', 1: 'batch' }, input_1: { 0: 'source', 1: 'batch' }, output: { 0: 'target', 1: 'batch' } },
+  })],
   ['an encoder LM: Embedding, sinusoidal positions, GELU encoder layer, head', () => ({ model: new TinyEncoderLM(), inputs: [ids(2, 8, 11)], more: [[ids(1, 20, 11)]], dynamicAxes: seq })],
   ['a tiny GPT (2 layers, 2 heads, width 16, vocab 11, context 8)', () => ({
     model: new text.GPT({ vocabSize: 11, contextLength: 8, nLayer: 2, nHead: 2, nEmbd: 16 }), inputs: [ids(2, 8, 11)], more: [[ids(3, 5, 11)], [ids(1, 1, 11)]], dynamicAxes: seq,
