@@ -183,77 +183,131 @@ export function conv2dWeightGradDirectF32(gw: usize, gy: usize, x: usize, N: i32
         for (let jb = 0; jb < kw; jb += 4) {
           // taps jb .. jb + 3 (clamped to the last column; the extra ones are discarded)
           const j1 = min(jb + 1, kw - 1), j2 = min(jb + 2, kw - 1), j3 = min(jb + 3, kw - 1);
-          const d1 = <usize>((j1 - jb) * dilW) << 2, d2 = <usize>((j2 - jb) * dilW) << 2, d3 = <usize>((j3 - jb) * dilW) << 2;
-          let a00 = f32x4.splat(0), a01 = a00, a02 = a00, a03 = a00;
-          let a10 = a00, a11 = a00, a12 = a00, a13 = a00;
-          let s00: f32 = 0, s01: f32 = 0, s02: f32 = 0, s03: f32 = 0;
-          let s10: f32 = 0, s11: f32 = 0, s12: f32 = 0, s13: f32 = 0;
-          for (let n = 0; n < N; n++) {
-            const xc = x + ((<usize>n * <usize>xImage + <usize>c * plane) << 2);
-            const g0 = gy + ((<usize>n * <usize>yImage + <usize>o * <usize>L) << 2);
-            const g1 = two ? g0 + (<usize>L << 2) : g0;
-            for (let oh = 0; oh < outH; oh++) {
-              const ih = oh * strideH - padH + i * dilH;
-              if (ih < 0 || ih >= H) continue;
-              const row = xc + ((<usize>ih * <usize>W) << 2);
-              const gr0 = g0 + ((<usize>oh * <usize>outW) << 2);
-              const gr1 = g1 + ((<usize>oh * <usize>outW) << 2);
-              let ow = lo;
-              for (; ow + 4 <= hi; ow += 4) {
-                const p = row + (<usize>(ow - padW + jb * dilW) << 2);
-                const e0 = v128.load(gr0 + (<usize>ow << 2));
-                const e1 = v128.load(gr1 + (<usize>ow << 2));
-                const x0 = v128.load(p), x1 = v128.load(p + d1), x2 = v128.load(p + d2), x3 = v128.load(p + d3);
-                a00 = madd(e0, x0, a00); a01 = madd(e0, x1, a01); a02 = madd(e0, x2, a02); a03 = madd(e0, x3, a03);
-                a10 = madd(e1, x0, a10); a11 = madd(e1, x1, a11); a12 = madd(e1, x2, a12); a13 = madd(e1, x3, a13);
-              }
-              if (ow < hi && hi - lo >= 4) {
-                // the last 1-3 interior outputs: the group ending at hi, with the products of the lanes
-                // already done masked to +0 (masking the products, not gy, keeps 0 · inf out)
-                const t = hi - 4;
-                const keep = i32x4.ge_s(i32x4(0, 1, 2, 3), i32x4.splat(ow - t));
-                const p = row + (<usize>(t - padW + jb * dilW) << 2);
-                const e0 = v128.load(gr0 + (<usize>t << 2));
-                const e1 = v128.load(gr1 + (<usize>t << 2));
-                const x0 = v128.load(p), x1 = v128.load(p + d1), x2 = v128.load(p + d2), x3 = v128.load(p + d3);
-                a00 = f32x4.add(a00, v128.and(f32x4.mul(e0, x0), keep)); a01 = f32x4.add(a01, v128.and(f32x4.mul(e0, x1), keep));
-                a02 = f32x4.add(a02, v128.and(f32x4.mul(e0, x2), keep)); a03 = f32x4.add(a03, v128.and(f32x4.mul(e0, x3), keep));
-                a10 = f32x4.add(a10, v128.and(f32x4.mul(e1, x0), keep)); a11 = f32x4.add(a11, v128.and(f32x4.mul(e1, x1), keep));
-                a12 = f32x4.add(a12, v128.and(f32x4.mul(e1, x2), keep)); a13 = f32x4.add(a13, v128.and(f32x4.mul(e1, x3), keep));
-                ow = hi;
-              }
-              // scalar outputs: the left border [0, lo), what the vectors left, and the right border
-              for (let q = 0; q < outW; q++) {
-                if (q == lo) q = ow;
-                if (q >= outW) break;
-                const e0 = load<f32>(gr0 + (<usize>q << 2)), e1 = load<f32>(gr1 + (<usize>q << 2));
-                const base = q * strideW - padW;
-                let iw = base + jb * dilW;
-                if (iw >= 0 && iw < W) { const v = load<f32>(row + (<usize>iw << 2)); s00 += e0 * v; s10 += e1 * v; }
-                iw = base + j1 * dilW;
-                if (j1 > jb && iw >= 0 && iw < W) { const v = load<f32>(row + (<usize>iw << 2)); s01 += e0 * v; s11 += e1 * v; }
-                iw = base + j2 * dilW;
-                if (j2 > j1 && iw >= 0 && iw < W) { const v = load<f32>(row + (<usize>iw << 2)); s02 += e0 * v; s12 += e1 * v; }
-                iw = base + j3 * dilW;
-                if (j3 > j2 && iw >= 0 && iw < W) { const v = load<f32>(row + (<usize>iw << 2)); s03 += e0 * v; s13 += e1 * v; }
-              }
-            }
-          }
           const t = gw + ((<usize>(o * K + (c * kh + i) * kw + jb)) << 2);
-          const tK = <usize>K << 2;
-          store<f32>(t, hsum4(a00) + s00);
-          if (j1 > jb) store<f32>(t, hsum4(a01) + s01, 4);
-          if (j2 > j1) store<f32>(t, hsum4(a02) + s02, 8);
-          if (j3 > j2) store<f32>(t, hsum4(a03) + s03, 12);
-          if (two) {
-            store<f32>(t + tK, hsum4(a10) + s10);
-            if (j1 > jb) store<f32>(t + tK, hsum4(a11) + s11, 4);
-            if (j2 > j1) store<f32>(t + tK, hsum4(a12) + s12, 8);
-            if (j3 > j2) store<f32>(t + tK, hsum4(a13) + s13, 12);
+          const xc = x + ((<usize>c * plane) << 2);
+          const g0 = gy + ((<usize>o * <usize>L) << 2);
+          const g1 = two ? g0 + (<usize>L << 2) : g0;
+          // the interior in vectors (writes the 2 × 4 cells), then the borders one output at a time (adds)
+          gradInterior(t, <usize>K << 2, g0, g1, xc, N, H, W, i, jb, j1, j2, j3, two, padH, padW, strideH, dilH, dilW,
+            outH, outW, lo, hi, xImage, yImage);
+          if (lo > 0 || hi < outW || hi - lo < 4) {
+            gradBorder(t, <usize>K << 2, g0, g1, xc, N, H, W, i, jb, j1, j2, j3, two, padH, padW, strideH, strideW, dilH, dilW,
+              outH, outW, hi - lo >= 4 ? lo : 0, hi - lo >= 4 ? hi : 0, xImage, yImage);
           }
         }
       }
     }
+  }
+}
+
+/**
+ * The interior part of one block of conv2dWeightGradDirectF32: taps (i, jb), (i, j1), (i, j2), (i, j3)
+ * of output channels o (gy rows g0) and o + 1 (g1, when `two`), summed over outputs [lo, hi) of every
+ * row of every image with 8 f32x4 accumulators; stores the sums at t (channel o) and t + tK (o + 1),
+ * or zeros when the interior has fewer than 4 outputs. Its own function: the border pass's scalars
+ * would otherwise compete with the accumulators for registers.
+ */
+function gradInterior(t: usize, tK: usize, g0: usize, g1: usize, xc: usize, N: i32, H: i32, W: i32, i: i32, jb: i32,
+  j1: i32, j2: i32, j3: i32, two: bool, padH: i32, padW: i32, strideH: i32, dilH: i32, dilW: i32, outH: i32, outW: i32,
+  lo: i32, hi: i32, xImage: i32, yImage: i32): void {
+  let a00 = f32x4.splat(0), a01 = a00, a02 = a00, a03 = a00;
+  let a10 = a00, a11 = a00, a12 = a00, a13 = a00;
+  if (hi - lo >= 4) {
+    const d1 = <usize>((j1 - jb) * dilW) << 2, d2 = <usize>((j2 - jb) * dilW) << 2, d3 = <usize>((j3 - jb) * dilW) << 2;
+    // the last 1-3 outputs: the group ending at hi, with the products of the lanes already done masked
+    // to +0 (masking the products, not gy, keeps 0 · inf out)
+    const tail = hi - 4;
+    const keep = i32x4.ge_s(i32x4(0, 1, 2, 3), i32x4.splat(lo + ((hi - lo) & ~3) - tail));
+    const hasTail = ((hi - lo) & 3) != 0;
+    const xOff = <usize>(jb * dilW - padW) << 2;
+    for (let n = 0; n < N; n++) {
+      const xn = xc + ((<usize>n * <usize>xImage) << 2);
+      const gn0 = g0 + ((<usize>n * <usize>yImage) << 2);
+      const gn1 = g1 + ((<usize>n * <usize>yImage) << 2);
+      for (let oh = 0; oh < outH; oh++) {
+        const ih = oh * strideH - padH + i * dilH;
+        if (ih < 0 || ih >= H) continue;
+        const row = xn + ((<usize>ih * <usize>W) << 2) + xOff;
+        const gr0 = gn0 + ((<usize>oh * <usize>outW) << 2);
+        const gr1 = gn1 + ((<usize>oh * <usize>outW) << 2);
+        let ow = lo;
+        for (; ow + 4 <= hi; ow += 4) {
+          const p = row + (<usize>ow << 2);
+          const e0 = v128.load(gr0 + (<usize>ow << 2));
+          const e1 = v128.load(gr1 + (<usize>ow << 2));
+          const x0 = v128.load(p), x1 = v128.load(p + d1), x2 = v128.load(p + d2), x3 = v128.load(p + d3);
+          a00 = madd(e0, x0, a00); a01 = madd(e0, x1, a01); a02 = madd(e0, x2, a02); a03 = madd(e0, x3, a03);
+          a10 = madd(e1, x0, a10); a11 = madd(e1, x1, a11); a12 = madd(e1, x2, a12); a13 = madd(e1, x3, a13);
+        }
+        if (hasTail) {
+          const p = row + (<usize>tail << 2);
+          const e0 = v128.load(gr0 + (<usize>tail << 2));
+          const e1 = v128.load(gr1 + (<usize>tail << 2));
+          const x0 = v128.load(p), x1 = v128.load(p + d1), x2 = v128.load(p + d2), x3 = v128.load(p + d3);
+          a00 = f32x4.add(a00, v128.and(f32x4.mul(e0, x0), keep)); a01 = f32x4.add(a01, v128.and(f32x4.mul(e0, x1), keep));
+          a02 = f32x4.add(a02, v128.and(f32x4.mul(e0, x2), keep)); a03 = f32x4.add(a03, v128.and(f32x4.mul(e0, x3), keep));
+          a10 = f32x4.add(a10, v128.and(f32x4.mul(e1, x0), keep)); a11 = f32x4.add(a11, v128.and(f32x4.mul(e1, x1), keep));
+          a12 = f32x4.add(a12, v128.and(f32x4.mul(e1, x2), keep)); a13 = f32x4.add(a13, v128.and(f32x4.mul(e1, x3), keep));
+        }
+      }
+    }
+  }
+  store<f32>(t, hsum4(a00));
+  if (j1 > jb) store<f32>(t, hsum4(a01), 4);
+  if (j2 > j1) store<f32>(t, hsum4(a02), 8);
+  if (j3 > j2) store<f32>(t, hsum4(a03), 12);
+  if (two) {
+    store<f32>(t + tK, hsum4(a10));
+    if (j1 > jb) store<f32>(t + tK, hsum4(a11), 4);
+    if (j2 > j1) store<f32>(t + tK, hsum4(a12), 8);
+    if (j3 > j2) store<f32>(t + tK, hsum4(a13), 12);
+  }
+}
+
+/**
+ * The rest of a block of conv2dWeightGradDirectF32, one output at a time: outputs outside [vlo, vhi)
+ * (the part gradInterior did), taps checked against the row; adds into the cells gradInterior wrote.
+ */
+function gradBorder(t: usize, tK: usize, g0: usize, g1: usize, xc: usize, N: i32, H: i32, W: i32, i: i32, jb: i32,
+  j1: i32, j2: i32, j3: i32, two: bool, padH: i32, padW: i32, strideH: i32, strideW: i32, dilH: i32, dilW: i32,
+  outH: i32, outW: i32, vlo: i32, vhi: i32, xImage: i32, yImage: i32): void {
+  let s00: f32 = 0, s01: f32 = 0, s02: f32 = 0, s03: f32 = 0;
+  let s10: f32 = 0, s11: f32 = 0, s12: f32 = 0, s13: f32 = 0;
+  for (let n = 0; n < N; n++) {
+    const xn = xc + ((<usize>n * <usize>xImage) << 2);
+    const gn0 = g0 + ((<usize>n * <usize>yImage) << 2);
+    const gn1 = g1 + ((<usize>n * <usize>yImage) << 2);
+    for (let oh = 0; oh < outH; oh++) {
+      const ih = oh * strideH - padH + i * dilH;
+      if (ih < 0 || ih >= H) continue;
+      const row = xn + ((<usize>ih * <usize>W) << 2);
+      const gr0 = gn0 + ((<usize>oh * <usize>outW) << 2);
+      const gr1 = gn1 + ((<usize>oh * <usize>outW) << 2);
+      for (let q = 0; q < outW; q++) {
+        if (q == vlo && vhi > vlo) q = vhi;
+        if (q >= outW) break;
+        const e0 = load<f32>(gr0 + (<usize>q << 2)), e1 = load<f32>(gr1 + (<usize>q << 2));
+        const base = q * strideW - padW;
+        let iw = base + jb * dilW;
+        if (iw >= 0 && iw < W) { const v = load<f32>(row + (<usize>iw << 2)); s00 += e0 * v; s10 += e1 * v; }
+        iw = base + j1 * dilW;
+        if (j1 > jb && iw >= 0 && iw < W) { const v = load<f32>(row + (<usize>iw << 2)); s01 += e0 * v; s11 += e1 * v; }
+        iw = base + j2 * dilW;
+        if (j2 > j1 && iw >= 0 && iw < W) { const v = load<f32>(row + (<usize>iw << 2)); s02 += e0 * v; s12 += e1 * v; }
+        iw = base + j3 * dilW;
+        if (j3 > j2 && iw >= 0 && iw < W) { const v = load<f32>(row + (<usize>iw << 2)); s03 += e0 * v; s13 += e1 * v; }
+      }
+    }
+  }
+  store<f32>(t, load<f32>(t) + s00);
+  if (j1 > jb) store<f32>(t, load<f32>(t, 4) + s01, 4);
+  if (j2 > j1) store<f32>(t, load<f32>(t, 8) + s02, 8);
+  if (j3 > j2) store<f32>(t, load<f32>(t, 12) + s03, 12);
+  if (two) {
+    store<f32>(t + tK, load<f32>(t + tK) + s10);
+    if (j1 > jb) store<f32>(t + tK, load<f32>(t + tK, 4) + s11, 4);
+    if (j2 > j1) store<f32>(t + tK, load<f32>(t + tK, 8) + s12, 8);
+    if (j3 > j2) store<f32>(t + tK, load<f32>(t + tK, 12) + s13, 12);
   }
 }
 
