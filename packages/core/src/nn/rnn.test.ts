@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { init, manualSeed, nn, randn, scope, tensor } from '../index.js';
+import { init, manualSeed, nn, randn, scope, stack, tensor, type Tensor } from '../index.js';
 import { checkOp, expectAllClose } from '../test-utils.js';
 
 beforeAll(async () => {
@@ -71,6 +71,42 @@ describe('nn.RNN / nn.LSTM / nn.GRU', () => {
     const seqFirst = new nn.LSTM(3, 4, { batchFirst: false });
     expect(seqFirst.forward(randn([5, 2, 3])).shape).toEqual([5, 2, 4]);
     expect(() => gru.forward(randn([2, 5, 4]))).toThrow('GRU: expected input [B, T, 3] (got [2,5,4])');
+  }));
+
+  it('LSTM parameter and state gradients equal those of the cell written out step by step', () => scope(() => {
+    manualSeed(3);
+    const lstm = new nn.LSTM(3, 4, { numLayers: 2 });
+    const x = randn([2, 5, 3], { requiresGrad: true });
+    const h0 = randn([2, 2, 4], { requiresGrad: true }), c0 = randn([2, 2, 4], { requiresGrad: true });
+    const w = randn([2, 5, 4]);
+    // A loss that reads every output, the final h and the final c (so all three gradient paths count).
+    const lossOf = (out: Tensor, h: Tensor, c: Tensor) => out.mul(w).sum().add(h.square().sum()).add(c.mul(0.5).sum());
+    const [out, st] = lstm.forwardWithState(x, { h: h0, c: c0 });
+    lossOf(out, st.h, st.c!).backward();
+    const fused = [x, h0, c0, ...lstm.parameters()].map((t) => Array.from(t.grad!.toFloat32Array()));
+    for (const t of [x, h0, c0, ...lstm.parameters()]) t.grad = null;
+    // The same LSTM from plain ops (gate order i, f, g, o).
+    const p = Object.fromEntries(lstm.namedParameters());
+    let input = x;
+    const hN: Tensor[] = [], cN: Tensor[] = [];
+    for (let l = 0; l < 2; l++) {
+      let h = h0.narrow(0, l, 1).squeeze(0), c = c0.narrow(0, l, 1).squeeze(0);
+      const outs: Tensor[] = [];
+      for (let t = 0; t < 5; t++) {
+        const g = nn.functional.linear(input.narrow(1, t, 1).squeeze(1), p[`weight_ih_l${l}`]!, p[`bias_ih_l${l}`])
+          .add(nn.functional.linear(h, p[`weight_hh_l${l}`]!, p[`bias_hh_l${l}`]));
+        c = g.narrow(1, 4, 4).sigmoid().mul(c).add(g.narrow(1, 0, 4).sigmoid().mul(g.narrow(1, 8, 4).tanh()));
+        h = g.narrow(1, 12, 4).sigmoid().mul(c.tanh());
+        outs.push(h);
+      }
+      hN.push(h); cN.push(c);
+      input = stack(outs, 1);
+    }
+    expectAllClose(out.toFloat32Array(), input.toFloat32Array(), 1e-5, 1e-6, 'out');
+    lossOf(input, stack(hN, 0), stack(cN, 0)).backward();
+    const plain = [x, h0, c0, ...lstm.parameters()].map((t) => Array.from(t.grad!.toFloat32Array()));
+    const names = ['x', 'h0', 'c0', ...lstm.namedParameters().map(([k]) => k)];
+    fused.forEach((g, i) => expectAllClose(g, plain[i]!, 1e-4, 1e-5, `grad ${names[i]}`));
   }));
 
   it('gradcheck (forward vs reference too)', async () => {

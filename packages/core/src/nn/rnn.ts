@@ -2,10 +2,13 @@
 // parameters weight_ih_l{k} [G·H, in], weight_hh_l{k} [G·H, H], bias_ih_l{k}, bias_hh_l{k}, all
 // initialised uniform(±1/√H); gate order LSTM i, f, g, o and GRU r, z, n.
 // The input projection of every time step is one matmul before the loop; the loop does h·W_hhᵀ.
+// The LSTM records its whole sequence as one graph node (see lstmSequence): per-step nodes would give
+// every step's slice of the projection a full-size zero gradient to accumulate (T² work).
+import { noGrad, record } from '../autograd/graph.js';
 import { SimdgradError, fmtShape } from '../errors.js';
 import { empty } from '../ops/core.js';
 import { zeros } from '../ops/creation.js';
-import { stack } from '../ops/shape.js';
+import { cat, stack } from '../ops/shape.js';
 import { Tensor } from '../tensor.js';
 import * as F from './functional.js';
 import * as init from './init.js';
@@ -66,6 +69,19 @@ abstract class RNNBase extends Module {
   /** One time step of one layer: (input projection xW_ihᵀ + b_ih at t, state) → new state. */
   protected abstract cell(xProj: Tensor, h: Tensor, c: Tensor | null, l: number): [Tensor, Tensor | null];
 
+  /**
+   * One layer over the whole sequence: proj [B, T, G·H] (every step's xW_ihᵀ + b_ih) and the initial
+   * state → the outputs [B, T, H] and the final state. By default one {@link cell} per step.
+   */
+  protected sequence(proj: Tensor, h: Tensor, c: Tensor | null, l: number): { out: Tensor; h: Tensor; c: Tensor | null } {
+    const outs: Tensor[] = [];
+    for (let t = 0; t < proj.shape[1]!; t++) {
+      [h, c] = this.cell(proj.narrow(1, t, 1).squeeze(1), h, c, l);
+      outs.push(h);
+    }
+    return { out: stack(outs, 1), h, c };
+  }
+
   /** x [B, T, in] → output [B, T, H] (top layer's h at every step). */
   forward(x: Tensor, state?: RNNState | Tensor): Tensor;
   forward(...inputs: Tensor[]): Tensor;
@@ -92,16 +108,12 @@ abstract class RNNBase extends Module {
     for (let l = 0; l < this.numLayers; l++) {
       const { wih, bih } = this.weights(l);
       const proj = F.linear(layerInput, wih, bih); // [B, T, G·H] for every step at once
-      let h = state?.h ? state.h.narrow(0, l, 1).squeeze(0) : zeros([b, hs]);
-      let c = isLstm ? (state?.c ? state.c.narrow(0, l, 1).squeeze(0) : zeros([b, hs])) : null;
-      const outs: Tensor[] = [];
-      for (let t = 0; t < steps; t++) {
-        [h, c] = this.cell(proj.narrow(1, t, 1).squeeze(1), h, c, l);
-        outs.push(h);
-      }
+      const h0 = state?.h ? state.h.narrow(0, l, 1).squeeze(0) : zeros([b, hs]);
+      const c0 = isLstm ? (state?.c ? state.c.narrow(0, l, 1).squeeze(0) : zeros([b, hs])) : null;
+      const { out, h, c } = this.sequence(proj, h0, c0, l);
       hN.push(h);
       if (c) cN.push(c);
-      layerInput = stack(outs, 1);
+      layerInput = out;
       if (this.dropout > 0 && this.training && l < this.numLayers - 1) layerInput = F.dropout(layerInput, this.dropout, true);
     }
     const out = this.batchFirst ? layerInput : layerInput.transpose(0, 1);
@@ -157,7 +169,77 @@ export class LSTM extends RNNBase {
     const c2 = f.mul(c!).add(i.mul(cand));
     return [o.mul(c2.tanh()), c2];
   }
+
+  protected override sequence(proj: Tensor, h: Tensor, c: Tensor | null, l: number): { out: Tensor; h: Tensor; c: Tensor } {
+    const { whh, bhh } = this.weights(l);
+    const z = lstmSequence(proj, h, c!, whh, bhh);
+    const steps = proj.shape[1]!;
+    // z is time-major [T + 1, B, H]: the outputs h_1…h_T, then the final cell state.
+    return { out: z.narrow(0, 0, steps).transpose(0, 1), h: z.narrow(0, steps - 1, 1).squeeze(0), c: z.narrow(0, steps, 1).squeeze(0) };
+  }
 }
+
+/**
+ * An LSTM layer over a whole sequence as one graph node. proj [B, T, 4H] holds x_t·W_ihᵀ + b_ih for
+ * every step; returns z [T + 1, B, H] = h_1…h_T and the final c_T. The forward runs step by step
+ * without recording and keeps the gate activations; the backward walks the steps in reverse with the
+ * gates' gradients, then forms dW_hh as one matmul over all steps and d(proj) as those gradients.
+ * see: the LSTM backward in e.g. Graves 2012, "Supervised Sequence Labelling with RNNs", §4.6.
+ */
+function lstmSequence(proj: Tensor, h0: Tensor, c0: Tensor, whh: Tensor, bhh: Tensor | null): Tensor {
+  const b = proj.shape[0]!, steps = proj.shape[1]!, hs = whh.shape[1]!;
+  const sig: Tensor[] = [], cand: Tensor[] = [], cs: Tensor[] = [], tcs: Tensor[] = [], hsOut: Tensor[] = [];
+  const z = noGrad(() => {
+    // Time-major, with b_hh folded in: each step's slice is contiguous.
+    const pt = bhh ? proj.transpose(0, 1).add(bhh) : proj.transpose(0, 1).contiguous();
+    const whhT = whh.transpose(0, 1);
+    let h = h0, c = c0;
+    for (let t = 0; t < steps; t++) {
+      const pre = pt.narrow(0, t, 1).squeeze(0).add(h.matmul(whhT));
+      const s = pre.sigmoid(); // i, f and o are read from here; its g quarter is unused
+      const g = pre.narrow(1, 2 * hs, hs).tanh();
+      c = s.narrow(1, hs, hs).mul(c).add(s.narrow(1, 0, hs).mul(g));
+      const tc = c.tanh();
+      h = s.narrow(1, 3 * hs, hs).mul(tc);
+      sig.push(s); cand.push(g); cs.push(c); tcs.push(tc); hsOut.push(h);
+    }
+    return cat([...hsOut, c].map((x) => x.unsqueeze(0)), 0);
+  });
+  const inputs = bhh ? [proj, h0, c0, whh, bhh] : [proj, h0, c0, whh];
+  return record(z, 'lstm', inputs, (gz) => {
+    const g = gz.contiguous();
+    let dh: Tensor | null = null;
+    let dc = g.narrow(0, steps, 1).squeeze(0);
+    const dGates: Tensor[] = new Array(steps);
+    for (let t = steps - 1; t >= 0; t--) {
+      const gOut = g.narrow(0, t, 1).squeeze(0);
+      dh = dh === null ? gOut : dh.add(gOut);
+      const s = sig[t]!, gt = cand[t]!, tc = tcs[t]!, cPrev = t > 0 ? cs[t - 1]! : c0;
+      const i = s.narrow(1, 0, hs), f = s.narrow(1, hs, hs), o = s.narrow(1, 3 * hs, hs);
+      // c_t = f⊙c_{t-1} + i⊙g, h_t = o⊙tanh(c_t)
+      const dcTotal = dc.add(dh.mul(o).mul(tc.square().neg().add(1)));
+      // NOTE: σ' = σ(1 − σ) for i, f, o (from the saved σ); tanh' = 1 − g² for g.
+      const sd = s.mul(s.neg().add(1));
+      const dPre = cat([
+        dcTotal.mul(gt).mul(sd.narrow(1, 0, hs)), dcTotal.mul(cPrev).mul(sd.narrow(1, hs, hs)),
+        dcTotal.mul(i).mul(gt.square().neg().add(1)), dh.mul(tc).mul(sd.narrow(1, 3 * hs, hs)),
+      ], 1);
+      dGates[t] = dPre;
+      dc = dcTotal.mul(f);
+      dh = dPre.matmul(whh);
+    }
+    const dProj = stack(dGates, 1); // [B, T, 4H]
+    let dWhh: Tensor | null = null;
+    if (whh.requiresGrad) {
+      const hPrev = stack([h0, ...hsOut.slice(0, steps - 1)], 1).reshape([b * steps, hs]);
+      dWhh = dProj.reshape([b * steps, 4 * hs]).transpose(0, 1).matmul(hPrev);
+    }
+    const grads: (Tensor | null)[] = [dProj, h0.requiresGrad ? dh : null, c0.requiresGrad ? dc : null, dWhh];
+    if (bhh) grads.push(bhh.requiresGrad ? dProj.sum([0, 1]) : null);
+    return grads;
+  }, [...sig, ...cand, ...cs, ...tcs, ...hsOut]);
+}
+
 
 /**
  * Gated recurrent unit (see: Cho et al. 2014; PyTorch's formulation, r applied after W_hn):
