@@ -312,7 +312,9 @@ main(process.argv.slice(2)).then((code) => { process.exitCode = code; }, (e: unk
   const known = e instanceof CliError || e instanceof SimdgradError;
   const message = e instanceof Error ? e.message : String(e);
   const text = known ? message : `internal error: ${message}`;
-  process.stderr.write(`${text.startsWith(`${sub}: `) ? `simdgrad ${text}` : `${prefix}: ${text}`}\n`);
+  // a message that names its command already (`train charlm: …`) gets only the program name in front
+  const named = prefix !== 'simdgrad' && new RegExp(`^${sub}( [a-z-]+)?: `).test(text);
+  process.stderr.write(`${named ? `simdgrad ${text}` : `${prefix}: ${text}`}\n`);
   if (verbose && e instanceof Error && e.stack) process.stderr.write(`${e.stack}\n`);
   process.exitCode = e instanceof CliError ? e.exitCode : EXIT.error;
 });
