@@ -4,7 +4,7 @@ Speaks the JSON-lines protocol of apps/bench/src/peers/common.ts on stdin/stdout
   -> {"ready": true, "engine": ..., "notes": [...]} | {"ready": false, "reason": ...}
   <- {"cmd": "time", "ms": 500, "warmupMs": 300} -> {"bestMs", "medianMs", "steps", "loss"}
   <- {"cmd": "exit"}
-Usage: python3 train_peer.py numpy|torch mlp|cnn|charlm THREADS
+Usage: python3 train_peer.py numpy|torch mlp|cnn|charlm|charlm-lstm THREADS
 The thread count of numpy's BLAS is set by the parent through OPENBLAS_NUM_THREADS / OMP_NUM_THREADS.
 """
 import json
@@ -12,7 +12,7 @@ import sys
 import time
 
 engine, model, threads = sys.argv[1], sys.argv[2], int(sys.argv[3])
-BATCH = {"mlp": 128, "cnn": 64, "charlm": 64}[model]
+BATCH = {"mlp": 128, "cnn": 64, "charlm": 64, "charlm-lstm": 64}[model]
 LR, B1, B2, EPS = 1e-3, 0.9, 0.999, 1e-8
 
 
@@ -80,6 +80,22 @@ def numpy_trainer():
         "forward, backward and Adam written out in numpy (float32)"]
 
 
+def char_lstm(nn):
+    """embedding(65, 64) -> nn.LSTM(64, 128) over 32 steps -> the last hidden state -> Linear(128, 65)."""
+    class CharLstm(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.embedding = nn.Embedding(65, 64)
+            self.lstm = nn.LSTM(64, 128, batch_first=True)
+            self.head = nn.Linear(128, 65)
+
+        def forward(self, x):
+            _, (h, _) = self.lstm(self.embedding(x))
+            return self.head(h[0])
+
+    return CharLstm()
+
+
 def torch_trainer():
     import torch
     from torch import nn
@@ -94,6 +110,10 @@ def torch_trainer():
                             nn.MaxPool2d(2), nn.Flatten(), nn.Linear(800, 10))
         x = torch.rand(BATCH, 1, 28, 28)
         y = torch.randint(0, 10, (BATCH,))
+    elif model == "charlm-lstm":
+        net = char_lstm(nn)
+        x = torch.randint(0, 65, (BATCH, 32))
+        y = torch.randint(0, 65, (BATCH,))
     else:
         net = nn.Sequential(nn.Embedding(65, 64), nn.Flatten(), nn.Linear(32 * 64, 256), nn.ReLU(), nn.Linear(256, 65))
         x = torch.randint(0, 65, (BATCH, 32))

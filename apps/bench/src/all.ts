@@ -1,6 +1,7 @@
 /**
- * `all`: every bench in one run and one report — gemm, train mlp/cnn/charlm, ops, startup — each
- * printed as it finishes (or, with --json, one object holding every report).
+ * `all`: every bench in one run and one report — gemm, train mlp/cnn/charlm/charlm-lstm, ops, startup —
+ * each printed as it finishes, then one summary table of every peer and target (or, with --json, one
+ * object holding every report).
  */
 import { parseArgs } from 'node:util';
 import type { Command } from './command.js';
@@ -8,6 +9,7 @@ import { formatGemmReport, runGemm, VARIANTS, type Variant } from './gemm.js';
 import { formatOpsReport, runOps } from './ops.js';
 import { MODEL_NAMES } from './peers/common.js';
 import { formatStartupReport, runStartup } from './startup.js';
+import { formatSummary, type AnyReport } from './summary.js';
 import { formatTrainReport, runTrain } from './train.js';
 
 const USAGE = `all [--quick] [--json] [--threads 1,2]
@@ -16,7 +18,7 @@ const USAGE = `all [--quick] [--json] [--threads 1,2]
   --json      print one JSON object with every report`;
 
 export const allCommand: Command = {
-  summary: 'gemm, train mlp|cnn|charlm, ops and startup in one run and one report',
+  summary: 'gemm, train mlp|cnn|charlm|charlm-lstm, ops and startup in one run, ending with one table of every peer and verdict',
   usage: USAGE,
   async run(args) {
     const { values } = parseArgs({
@@ -29,7 +31,7 @@ export const allCommand: Command = {
     const quiet = () => {};
     const threads = (values.threads ?? '1,2').split(',').map(Number);
     if (threads.some((t) => !Number.isInteger(t) || t < 1)) throw new Error(`bench: --threads: not a list of positive integers (${values.threads})`);
-    const reports: unknown[] = [];
+    const reports: AnyReport[] = [];
     const gemm = await runGemm({
       quick, sizes: quick ? [64, 256, 512] : [64, 256, 512, 1024], variants: Object.keys(VARIANTS) as Variant[], tfjs: true,
       log: json ? quiet : (l) => console.log(l),
@@ -47,6 +49,7 @@ export const allCommand: Command = {
     const startup = await runStartup({ quick, runs: quick ? 3 : 7, log: quiet });
     reports.push(startup);
     print(formatStartupReport(startup));
+    print(formatSummary(reports));
     if (json) console.log(JSON.stringify({ bench: 'all', quick, reports }, null, 2));
   },
 };

@@ -12,8 +12,10 @@
 import { createInterface } from 'node:readline';
 import { timeIt } from '../report.js';
 
-export type ModelName = 'mlp' | 'cnn' | 'charlm';
-export const MODEL_NAMES: readonly ModelName[] = ['mlp', 'cnn', 'charlm'];
+export type ModelName = 'mlp' | 'cnn' | 'charlm' | 'charlm-lstm';
+export const MODEL_NAMES: readonly ModelName[] = ['mlp', 'cnn', 'charlm', 'charlm-lstm'];
+/** The char models: the same data (context 32 over a 65-character vocabulary), dense or LSTM body. */
+export const isCharModel = (model: ModelName): boolean => model === 'charlm' || model === 'charlm-lstm';
 
 export interface ModelSpec {
   name: ModelName;
@@ -30,6 +32,11 @@ export const MLP = { input: 784, hidden: [256, 128], classes: 10 } as const;
 export const CNN = { size: 28, c1: 16, c2: 32, k: 3, classes: 10, /** 28→26→13→11→5 */ flat: 32 * 5 * 5 } as const;
 /** embedding(65, 64) over a context of 32 characters, flatten, dense 256 + ReLU, dense → 65. */
 export const CHARLM = { vocab: 65, dim: 64, context: 32, hidden: 256 } as const;
+/**
+ * embedding(65, 64) over a context of 32 characters, one LSTM layer of 128 (PyTorch's gates i, f, g, o),
+ * its last hidden state → dense 65: predicts the next character.
+ */
+export const CHARLM_LSTM = { vocab: 65, dim: 64, context: 32, hidden: 128 } as const;
 
 export const MODELS: Readonly<Record<ModelName, ModelSpec>> = {
   mlp: {
@@ -43,6 +50,12 @@ export const MODELS: Readonly<Record<ModelName, ModelSpec>> = {
   charlm: {
     name: 'charlm', title: 'char model: embedding 64, context 32, dense 256 → vocab 65, batch 64, Adam', batch: 64, lr: 1e-3,
     flopsPerSample: 2 * (CHARLM.context * CHARLM.dim * CHARLM.hidden + CHARLM.hidden * CHARLM.vocab),
+  },
+  'charlm-lstm': {
+    name: 'charlm-lstm', title: 'char model: embedding 64, context 32, LSTM 128 → vocab 65, batch 64, Adam', batch: 64, lr: 1e-3,
+    // Per step the four gates see the input (64) and the hidden state (128); the gate nonlinearities are not counted.
+    flopsPerSample: 2 * (CHARLM_LSTM.context * 4 * CHARLM_LSTM.hidden * (CHARLM_LSTM.dim + CHARLM_LSTM.hidden) +
+      CHARLM_LSTM.hidden * CHARLM_LSTM.vocab),
   },
 };
 
@@ -93,12 +106,12 @@ export interface Batch {
   classes: number;
 }
 
-/** One synthetic batch for `model` (the same numbers in every JS peer). */
+/** One synthetic batch for `model` (the same numbers in every JS peer; both char models share theirs). */
 export function makeBatch(model: ModelName): Batch {
   const spec = MODELS[model];
   const r = rng(12345);
   const b = spec.batch;
-  if (model === 'charlm') {
+  if (isCharModel(model)) {
     const x = new Int32Array(b * CHARLM.context);
     for (let i = 0; i < x.length; i++) x[i] = Math.floor(r() * CHARLM.vocab);
     const y = new Int32Array(b);

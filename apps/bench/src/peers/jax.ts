@@ -6,7 +6,7 @@
  *
  * jax-js arrays are reference-counted: every call consumes its array arguments (`.ref` keeps one).
  */
-import { CHARLM, CNN, MLP, MODELS, makeBatch, oneHot, rng, type ModelName, type Trainer } from './common.js';
+import { CHARLM, CHARLM_LSTM, CNN, MLP, MODELS, makeBatch, oneHot, rng, type ModelName, type Trainer } from './common.js';
 
 type Jax = typeof import('@jax-js/jax');
 type Arr = import('@jax-js/jax').Array;
@@ -73,6 +73,33 @@ export async function jaxTrainer(model: ModelName, embedVia: 'take' | 'onehot' =
         return np.matmul(h, p[3]!).add(p[4]!);
       };
       break;
+    case 'charlm-lstm': {
+      // No LSTM layer in jax-js: the cell is written out (gates i, f, g, o as PyTorch; one bias) and the
+      // 32 steps unrolled inside the jit. The input projection of all steps is one matmul.
+      const { vocab, dim, context, hidden: hs } = CHARLM_LSTM;
+      params = [uniform([vocab, dim], 1), uniform([dim, 4 * hs], hs), uniform([hs, 4 * hs], hs), uniform([4 * hs], hs), ...dense(hs, vocab)];
+      forward = (p, x) => {
+        const e = embedVia === 'take' ? np.take(p[0]!, x, 0) : np.matmul(nn.oneHot(x, vocab), p[0]!);
+        const xp = np.matmul(e.reshape([b * context, dim]), p[1]!).add(p[3]!).reshape([b, context, 4 * hs]);
+        const whh = p[2]!;
+        let h = np.zeros([b, hs]);
+        let c = np.zeros([b, hs]);
+        for (let t = 0; t < context; t++) {
+          const g = xp.ref.slice([], t, []).add(np.matmul(h, whh.ref));
+          const i = nn.sigmoid(g.ref.slice([], [0, hs]));
+          const f = nn.sigmoid(g.ref.slice([], [hs, 2 * hs]));
+          const cand = np.tanh(g.ref.slice([], [2 * hs, 3 * hs]));
+          const o = nn.sigmoid(g.slice([], [3 * hs, 4 * hs]));
+          c = f.mul(c).add(i.mul(cand));
+          h = o.mul(np.tanh(c.ref));
+        }
+        xp.dispose();
+        whh.dispose();
+        c.dispose();
+        return np.matmul(h, p[4]!).add(p[5]!);
+      };
+      break;
+    }
   }
   const lossFn = (p: Arr[], x: Arr, y: Arr): Arr => nn.logSoftmax(forward(p, x), -1).mul(y).sum().mul(-1 / b);
   const [b1, b2, eps] = [0.9, 0.999, 1e-8];
@@ -113,7 +140,7 @@ export async function jaxTrainer(model: ModelName, embedVia: 'take' | 'onehot' =
       return loss.dataSync()[0]!;
     },
   };
-  if (model === 'charlm' && embedVia === 'take') {
+  if ((model === 'charlm' || model === 'charlm-lstm') && embedVia === 'take') {
     try {
       trainer.step();
     } catch (e) {

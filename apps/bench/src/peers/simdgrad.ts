@@ -4,12 +4,23 @@
  * variant runs in its own peer process.
  */
 import { backendInfo, init, nn, optim, scope, tensor, type Tensor } from '@simdgrad/core';
-import { CHARLM, CNN, MLP, MODELS, makeBatch, type ModelName, type Trainer } from './common.js';
+import { CHARLM, CHARLM_LSTM, CNN, MLP, MODELS, makeBatch, type ModelName, type Trainer } from './common.js';
 
 export interface SimdgradOptions {
   /** false: the plain-SIMD build; true: relaxed SIMD (falls back to plain where the runtime lacks it). */
   relaxed: boolean;
   threads: number;
+}
+
+/** embedding → LSTM → the last step's hidden state → dense to the vocabulary (logits of the next character). */
+class CharLstm extends nn.Module {
+  embedding = new nn.Embedding(CHARLM_LSTM.vocab, CHARLM_LSTM.dim);
+  lstm = new nn.LSTM(CHARLM_LSTM.dim, CHARLM_LSTM.hidden);
+  head = new nn.Linear(CHARLM_LSTM.hidden, CHARLM_LSTM.vocab);
+  forward(x: Tensor): Tensor {
+    const [, state] = this.lstm.forwardWithState(this.embedding.forward(x));
+    return this.head.forward(state.h.squeeze(0));
+  }
 }
 
 function buildModel(model: ModelName): nn.Module {
@@ -32,6 +43,8 @@ function buildModel(model: ModelName): nn.Module {
         new nn.Linear(CHARLM.context * CHARLM.dim, CHARLM.hidden), new nn.ReLU(),
         new nn.Linear(CHARLM.hidden, CHARLM.vocab),
       );
+    case 'charlm-lstm':
+      return new CharLstm();
   }
 }
 

@@ -11,7 +11,7 @@
  */
 import type * as TfCore from '@tensorflow/tfjs-core';
 import { loadTfjsWasm } from '../tfjs.js';
-import { CHARLM, CNN, MLP, MODELS, makeBatch, oneHot, type ModelName, type Trainer } from './common.js';
+import { CHARLM, CHARLM_LSTM, CNN, MLP, MODELS, makeBatch, oneHot, type ModelName, type Trainer } from './common.js';
 
 type Tf = typeof TfCore;
 type TensorInfo = TfCore.TensorInfo;
@@ -57,6 +57,50 @@ export function registerWasmConvFilterGrad(tf: Tf, calls: Map<string, number>, f
       const g = run(conv, { x: xt, filter: dyt }, { strides: [1, 1], pad: 'valid', dataFormat: 'NHWC', dilations: [1, 1], dimRoundingMode: undefined });
       const out = run(transpose, { x: g }, { perm: [1, 2, 0, 3] });
       for (const t of [xt, dyt, g]) backend.disposeData(t.dataId, true);
+      return out;
+    },
+  });
+  return true;
+}
+
+/**
+ * UnsortedSegmentSum (the gradient of an embedding lookup) for tfjs-wasm from kernels it has:
+ * out[s, …] = Σ_{i: ids[i] = s} x[i, …] is oneHot(ids, S)ᵀ · x, run as wasm OneHot, Cast, Transpose and
+ * XNNPACK BatchMatMul (ids out of [0, S) match no row and drop out, as in tf.unsortedSegmentSum).
+ * tfjs-cpu's kernel, the only one tfjs has, builds a mask per segment with a broadcasting multiply in
+ * plain JS (≈ 3 s per step of the char models here). 1-D ids only (what gather's gradient passes);
+ * anything else goes to tfjs-cpu's kernel. Returns false (and registers nothing) when a kernel is missing.
+ */
+export function registerWasmSegmentSum(tf: Tf, calls: Map<string, number>, fallback: Map<string, number>): boolean {
+  const name = 'UnsortedSegmentSum';
+  const [oneHot, cast, transpose, matmul, reshape] = ['OneHot', 'Cast', 'Transpose', 'BatchMatMul', 'Reshape'].map((k) => tf.getKernel(k, 'wasm'));
+  const cpu = tf.getKernel(name, 'cpu');
+  if (!oneHot || !cast || !transpose || !matmul || !reshape || !cpu || tf.getKernel(name, 'wasm')) return false;
+  const generic = borrowOne(tf, cpu, fallback);
+  tf.registerKernel({
+    kernelName: name,
+    backendName: 'wasm',
+    kernelFunc: (args) => {
+      const { x, segmentIds } = args.inputs as { x: TensorInfo; segmentIds: TensorInfo };
+      const segments = (args.attrs as unknown as { numSegments: number }).numSegments;
+      if (segmentIds.shape.length !== 1 || x.shape.length < 1 || x.shape[0] !== segmentIds.shape[0] || x.dtype !== 'float32') return generic(args);
+      calls.set(name, (calls.get(name) ?? 0) + 1);
+      const backend = args.backend as unknown as BackendLike;
+      const run = (k: TfCore.KernelConfig, inputs: Record<string, TensorInfo>, attrs: Record<string, unknown>) =>
+        k.kernelFunc({ inputs, backend: args.backend, attrs: attrs as TfCore.NamedAttrMap }) as TensorInfo;
+      const n = x.shape[0]!;
+      const rest = x.shape.slice(1);
+      const width = rest.reduce((a, b) => a * b, 1);
+      // NOTE: the wasm OneHot writes int32 whatever dtype it is told, so the mask is cast afterwards.
+      const ints = run(oneHot, { indices: segmentIds }, { depth: segments, onValue: 1, offValue: 0, dtype: 'int32' });
+      const mask = run(cast, { x: ints }, { dtype: 'float32' });
+      const maskT = run(transpose, { x: mask }, { perm: [1, 0] });
+      const x2 = run(reshape, { x }, { shape: [n, width] });
+      const sums = run(matmul, { a: maskT, b: x2 }, { transposeA: false, transposeB: false });
+      const out = run(reshape, { x: sums }, { shape: [segments, ...rest] });
+      // Reshapes share data (reference counted): release ours without forcing.
+      for (const t of [ints, mask, maskT]) backend.disposeData(t.dataId, true);
+      for (const t of [x2, sums]) backend.disposeData(t.dataId);
       return out;
     },
   });
@@ -122,8 +166,20 @@ function buildModel(tfl: typeof import('@tensorflow/tfjs-layers'), model: ModelN
         L.dense({ units: CHARLM.hidden, activation: 'relu' }),
         L.dense({ units: CHARLM.vocab }),
       ] });
+    case 'charlm-lstm':
+      // recurrentActivation: tfjs-layers defaults to hardSigmoid; sigmoid is the LSTM every other engine runs.
+      // recurrentInitializer: the default 'orthogonal' throws in tfjs 4.22 ("rMat.flatten is not a
+      // function", in its QR); the initial values do not change the step time (see LSTM_INIT_NOTE).
+      return tfl.sequential({ layers: [
+        L.embedding({ inputDim: CHARLM_LSTM.vocab, outputDim: CHARLM_LSTM.dim, inputLength: CHARLM_LSTM.context }),
+        L.lstm({ units: CHARLM_LSTM.hidden, recurrentActivation: 'sigmoid', recurrentInitializer: 'glorotUniform' }),
+        L.dense({ units: CHARLM_LSTM.vocab }),
+      ] });
   }
 }
+
+const LSTM_INIT_NOTE = 'LSTM recurrent kernel initialised glorotUniform: tfjs-layers\' default orthogonal initializer ' +
+  'throws in 4.22 ("rMat.flatten is not a function"); sigmoid gates instead of its default hardSigmoid, as in the other engines';
 
 export async function tfjsTrainer(model: ModelName, backend: 'wasm' | 'cpu'): Promise<Trainer> {
   const notes: string[] = [];
@@ -131,6 +187,7 @@ export async function tfjsTrainer(model: ModelName, backend: 'wasm' | 'cpu'): Pr
   let version: string;
   let calls: Map<string, number> | null = null;
   const helped = new Map<string, number>();
+  const segmentSum = new Map<string, number>();
   if (backend === 'wasm') {
     const w = await loadTfjsWasm();
     tf = w.tf;
@@ -138,6 +195,7 @@ export async function tfjsTrainer(model: ModelName, backend: 'wasm' | 'cpu'): Pr
     await import('@tensorflow/tfjs-backend-cpu');
     calls = new Map();
     registerWasmConvFilterGrad(tf, helped, calls);
+    registerWasmSegmentSum(tf, segmentSum, calls);
     borrowCpuKernels(tf, calls);
     // loadTfjsWasm selected 'wasm'; registering kernels does not change that.
     if (tf.getBackend() !== 'wasm') throw new Error(`expected the wasm backend, got ${tf.getBackend()}`);
@@ -151,6 +209,7 @@ export async function tfjsTrainer(model: ModelName, backend: 'wasm' | 'cpu'): Pr
   }
   const tfl = await import('@tensorflow/tfjs-layers');
   const net = buildModel(tfl, model);
+  if (model === 'charlm-lstm') notes.push(LSTM_INIT_NOTE);
   const opt = tf.train.adam(MODELS[model].lr, 0.9, 0.999, 1e-8);
   const batch = makeBatch(model);
   const shape = model === 'cnn' ? [batch.xShape[0]!, CNN.size, CNN.size, 1] : batch.xShape;
@@ -172,6 +231,10 @@ export async function tfjsTrainer(model: ModelName, backend: 'wasm' | 'cpu'): Pr
       if (helped.size > 0) {
         out.push(`tfjs-wasm lacks ${[...helped.keys()].join(', ')} (without help: "Kernel '…' not registered for backend 'wasm'"); ` +
           'we registered one built from its own Transpose + XNNPACK Conv2D (tfjs-cpu\'s naive kernel makes a step ~20 s)');
+      }
+      if (segmentSum.size > 0) {
+        out.push('tfjs-wasm lacks UnsortedSegmentSum, the embedding gradient (without help: "Kernel \'…\' not registered for backend ' +
+          '\'wasm\'"); we registered one built from its own OneHot + Transpose + XNNPACK BatchMatMul (tfjs-cpu\'s JS kernel costs ≈ 3 s a step here)');
       }
       if (calls !== null && calls.size > 0) {
         out.push(`tfjs-wasm lacks ${[...calls.keys()].join(', ')} (without help: "Kernel '…' not registered for backend 'wasm'"); ` +
