@@ -6,8 +6,9 @@
 // wrapped while the model runs; containers (Sequential, text.GPT, or any Module subclass whose forward
 // only chains layers) are traced through. The sequence layers (MultiheadAttention, the Transformer
 // layers, positional embeddings) are leaves too, written op for op as their forward computes, with
-// lengths read from the input's shape in the graph so one export runs on any batch size and length. Tensor arithmetic written directly in a custom forward is not
-// recorded, and the export says so by name instead of writing a wrong graph.
+// lengths read from the input's shape in the graph so one export runs on any batch size and length.
+// Tensor arithmetic written directly in a custom forward is not recorded, and the export says so by
+// name instead of writing a wrong graph.
 import { noGrad } from '../autograd/graph.js';
 import { SimdgradError, fmtShape } from '../errors.js';
 import { scope } from '../memory.js';
