@@ -72,6 +72,8 @@ function languageModelOptions(cmd: Command): Command {
   add('--beam-sentences <n>', 'translate: held-out sentences for the beam BLEU (default 500)', positiveInt('--beam-sentences'));
   add('--eval-sentences <n>', 'translate: BLEU on only the first N held-out sentences (quick runs)', positiveInt('--eval-sentences'));
   add('--min-count <n>', 'translate: words seen fewer times are <unk> (default 3)', positiveInt('--min-count'));
+  // the examples' spelling of --batch-size
+  cmd.addOption(new Option('--batch <n>', 'the same as --batch-size').argParser(positiveInt('--batch')).hideHelp());
   return cmd;
 }
 
@@ -150,7 +152,12 @@ export async function main(argv: string[]): Promise<number> {
     .option('--dp-delta <delta>', 'DP-SGD: δ of the (ε, δ) guarantee (default: a power of ten below 1/N, at most 1e-5)', probability('--dp-delta'))
     .addOption(new Option('--stop-after-steps <n>', 'test hook: stop as on Ctrl-C after N steps').argParser(positiveInt('--stop-after-steps')).hideHelp())
     .addHelpText('after', `\nRecipes:\n${recipeList()}\n${CONFIG_HELP}\n\nExamples:\n  simdgrad train linreg --mode sgd\n  simdgrad train digits-mlp --epochs 5 --out runs/digits\n  simdgrad train my-config.json --json\n  simdgrad train --resume runs/digits/checkpoint.safetensors\n  simdgrad train spoken-digits --out runs/speech        (then: simdgrad predict runs/speech/model.safetensors one.wav)\n  simdgrad train fashion-mlp --dp-epsilon 3 --dp-clip 1  (DP-SGD: ε printed every epoch; BatchNorm models are refused)\n  simdgrad train charlm --out runs/charlm               (18 min; then: simdgrad sample runs/charlm --prompt "ROMEO:")\n  simdgrad train translate --beam 4 --json              (15 min; then: simdgrad translate runs/translate "I am hungry.")\n  simdgrad train charlm --steps 200 --layers 2 --width 64  (a quick look)`)
-    .action(async (target: string | undefined, o: TrainOptions & LmTrainOptions & { threads?: number }) => {
+    .action(async (target: string | undefined, o: TrainOptions & LmTrainOptions & { threads?: number; batch?: number }) => {
+      if (o.batch !== undefined) {
+        if (o.batchSize !== undefined && o.batchSize !== o.batch) throw new CliError(`train: --batch ${o.batch} and --batch-size ${o.batchSize} disagree (they are the same option)`, EXIT.usage);
+        o.batchSize = o.batch;
+        delete o.batch;
+      }
       if (target !== undefined && LM_RECIPES[target] !== undefined) {
         await ready(o);
         code = await trainLanguageModel(target, o, outFor(o));

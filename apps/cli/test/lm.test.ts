@@ -34,7 +34,7 @@ function header(path: string): Record<string, Record<string, unknown>> {
 }
 
 const TINY_CHARLM = ['--layers', '1', '--heads', '2', '--width', '16', '--context', '16', '--batch-size', '8', '--lr', '0.01', '--seed', '0'];
-const TINY_TRANSLATE = ['--layers', '1', '--heads', '2', '--width', '16', '--ff', '32', '--batch-size', '16', '--eval-sentences', '20', '--seed', '0'];
+const TINY_TRANSLATE = ['--layers', '1', '--heads', '2', '--width', '16', '--ff', '32', '--batch', '16', '--eval-sentences', '20', '--seed', '0'];
 let charlm: Record<string, unknown> = {};
 let translate: Record<string, unknown> = {};
 
@@ -65,6 +65,16 @@ afterAll(() => {
 });
 
 describe('train charlm / translate', () => {
+  it('documents the recipes, their flags and the new commands', async () => {
+    const [train, sample, translate] = await Promise.all([run(['train', '--help']), run(['sample', '--help']), run(['translate', '--help'])]);
+    for (const r of [train, sample, translate]) expect(r.code).toBe(0);
+    expect(train.stdout).toMatch(/Language-model recipes \(charlm, translate\):\n\s+--minutes <m>/);
+    expect(train.stdout).toMatch(/\n\s+charlm\s+a character GPT/);
+    expect(train.stdout).toMatch(/\n\s+translate\s+a transformer encoder–decoder/);
+    for (const flag of ['--prompt', '--tokens', '--temperature', '--top-k', '--top-p', '--seed']) expect(sample.stdout).toContain(flag);
+    expect(translate.stdout).toContain('--beam <k>');
+  });
+
   it('charlm: the --json summary holds a falling validation loss, tokens/s, the config and the model file', () => {
     const s = charlm;
     expect(s.name).toBe('charlm');
@@ -103,6 +113,7 @@ describe('train charlm / translate', () => {
     expect(s.testSentences as number).toBeGreaterThan(1000);
     expect(s.trainTokensPerSec as number).toBeGreaterThan(0);
     expect(s.config).toMatchObject({ width: 16, heads: 2, layers: 1, ff: 32, dropout: 0.1 });
+    expect(s.training).toMatchObject({ batchSize: 16, maxSteps: 8, minutes: null, warmup: 1 }); // --batch is --batch-size
     const h = header(s.modelPath as string);
     expect(Object.keys(h.__metadata__!).sort()).toEqual(['architecture', 'config', 'format', 'srcVocab', 'tgtVocab']);
     expect(h.__metadata__!.architecture).toBe('transformer-seq2seq');
