@@ -87,6 +87,12 @@ describe('fused scaledDotProductAttention', () => {
     }
   });
 
+  it('whole SIMD widths and several key blocks (64 keys each): E = Ev = 32, L = S = 257; E = 4, Ev = 8, S = 129', () => {
+    checkCase({ name: 'L=S=257 E=Ev=32', q: [1, 257, 32], k: [1, 257, 32], v: [1, 257, 32] });
+    checkCase({ name: 'L=S=257 E=Ev=32 causal', q: [1, 257, 32], k: [1, 257, 32], v: [1, 257, 32], opts: { isCausal: true } });
+    checkCase({ name: 'L=4 S=129 E=4 Ev=8', q: [3, 4, 4], k: [3, 129, 4], v: [3, 129, 8] });
+  });
+
   it('causal, with query offsets (KV-cache decoding, L < S) and the default offset S − L', () => {
     checkCase({ name: 'causal L=S=33', q: [1, 2, 33, 5], k: [1, 2, 33, 5], v: [1, 2, 33, 3], opts: { isCausal: true } });
     checkCase({ name: 'causal L=S=65', q: [65, 17], k: [65, 17], v: [65, 17], opts: { isCausal: true } });
@@ -183,6 +189,20 @@ describe('fused scaledDotProductAttention', () => {
     expect(calls(() => { expect(sdpa(mk([3, 4]), mk([5, 4]), mk([5, 3]), { attnMask: mk([2, 3, 5]) }).shape).toEqual([2, 3, 3]); })).toBe(0);
     expect(() => onBackend(backends.wasm, () => sdpa(mk([3, 4]), mk([5, 4]), mk([5, 3]), { isCausal: true, queryOffset: 3 })))
       .toThrow('scaledDotProductAttention: queryOffset 3 with 3 queries does not fit 5 keys');
+  });
+
+  it('gives the same bits on the shared-memory build with a worker pool (the attention kernels run on the caller)', async () => {
+    const pooled = await createWasmBackend({ initialPages: 64, threads: 2 });
+    try {
+      const c: Case = { name: 'pooled', q: [2, 3, 17, 5], k: [2, 3, 33, 5], v: [2, 3, 33, 7], opts: { isCausal: true, queryOffset: 9 },
+        mask: { shape: [2, 1, 1, 33], ones: (i) => i % 33 > 30 } };
+      const a = run(backends.wasm, true, c), b = run(pooled, true, c);
+      expect(b.fusedCalls).toBe(2);
+      expect(Array.from(b.out)).toEqual(Array.from(a.out));
+      b.grads.forEach((g, i) => expect(Array.from(g)).toEqual(Array.from(a.grads[i]!)));
+    } finally {
+      await pooled.shutdown();
+    }
   });
 
   it('the fused forward + backward at L = S = 512 needs far less wasm memory than the composed one', async () => {
