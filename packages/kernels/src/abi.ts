@@ -140,6 +140,16 @@ export interface KernelExports {
     kh: number, kw: number, padH: number, padW: number, strideH: number, strideW: number, dilH: number, dilW: number,
     outH: number, outW: number, xImage: number, yImage: number): void;
 
+  // ---- convgemm.ts (a convolution's forward GEMM reading the im2col matrix in place) ------------------
+  /** Bytes of scratch `conv2dColsGemmF32` needs for O output channels and K = C·kh·kw. */
+  conv2dColsGemmScratchBytes(O: number, K: number): number;
+  /**
+   * y[n, o, l] = bias[o] + Σ_p w[o, p] · cols[n, p, l] for n < N (overwrites y; bias = 0: none); w [O, K];
+   * cols: N matrices [K, L], `colsImage` floats apart; y: N matrices [O, L], `yImage` floats apart.
+   */
+  conv2dColsGemmF32(y: number, w: number, cols: number, bias: number, scratch: number, N: number, O: number, K: number,
+    L: number, colsImage: number, yImage: number): void;
+
   // ---- optim.ts (fused optimizer steps: param, grad and state updated in place; flags are 0/1) ----------
   /**
    * SGD (torch.optim.SGD): d = ±g + wd·p; with momentum ≠ 0, buf = firstStep ? d : μ·buf + (1 − dampening)·d

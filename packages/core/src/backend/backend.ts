@@ -103,6 +103,12 @@ export interface Backend {
   conv2dDirect(y: number, x: number, w: number, bias: number, N: number, O: number, g: ConvGeometry, xImage: number, yImage: number): void;
   /** gw[o, c, i, j] = Σ over images and outputs of gy[n, o]·x[n, c, ih, iw] (overwrites gw); layouts as conv2dDirect. */
   conv2dWeightGradDirect(gw: number, gy: number, x: number, N: number, O: number, g: ConvGeometry, xImage: number, yImage: number): void;
+  /**
+   * The forward GEMM of an im2col convolution: y[n] [O, L] = w [O, K] · cols[n] [K, L] + bias (per row; 0 =
+   * none) for N images, cols `colsImage` and y `yImage` floats apart. Overwrites y.
+   */
+  conv2dColsGemm(y: number, w: number, cols: number, bias: number, N: number, O: number, K: number, L: number,
+    colsImage: number, yImage: number): void;
 
   // fused optimizer steps: param p, grad g and state buffers (n f32s each) updated in place, one call per
   // tensor; state pointers an option does not use may be 0. Formulas in @simdgrad/kernels' abi.ts.

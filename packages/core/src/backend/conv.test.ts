@@ -462,3 +462,23 @@ describe('max pooling 2×2, stride 2 (the vectorised path)', () => {
     }
   });
 });
+
+describe('the forward GEMM over im2col columns (conv2dColsGemm)', () => {
+  it('matches the reference: odd O, L not a multiple of 8, K past one 256-deep block, strided images', () => {
+    const g = new Generator(45);
+    // [N, O, K, L]: tails in every dimension, K = 300 and 513 span two and three blocks, L = 1 and 7 are all edge
+    const cases: [number, number, number, number][] = [[2, 5, 9, 121], [3, 32, 144, 121], [1, 1, 1, 1], [2, 7, 300, 17],
+      [1, 4, 513, 8], [2, 3, 5, 7], [1, 9, 27, 64], [0, 3, 4, 5], [2, 3, 0, 5]];
+    for (const [N, O, K, L] of cases) {
+      const colsImage = K * L + 3, yImage = O * L + 5; // gaps between images must stay untouched
+      const w = randomF32(g, O * K), cols = randomF32(g, N * colsImage + 1), bias = randomF32(g, O);
+      for (const withBias of [true, false]) {
+        const init = new Float32Array(N * yImage + 1).fill(7);
+        const [a, r] = backends.map((b) => runOn(b, [w, cols, bias], [{ n: N * yImage + 1, init }], ([wp, cp, bp], [y]) =>
+          b.conv2dColsGemm(y!, wp!, cp!, withBias ? bp! : 0, N, O, K, L, colsImage, yImage))[0]!);
+        expectClose(a!, r!, 1e-5, 1e-5 * Math.max(K, 1), `conv2dColsGemm N=${N} O=${O} K=${K} L=${L} bias=${withBias}`);
+        for (let n = 0; n < N; n++) for (let k = O * L; k < yImage; k++) expect(a![n * yImage + k], 'gap').toBe(7);
+      }
+    }
+  });
+});

@@ -333,6 +333,24 @@ export class WasmBackend implements Backend {
       g.dilH, g.dilW, g.outH, g.outW, xImage, yImage);
   }
 
+  conv2dColsGemm(y: number, w: number, cols: number, bias: number, N: number, O: number, K: number, L: number,
+    colsImage: number, yImage: number): void {
+    if (this.pool !== null && this.threads > 1 && N * O * K * L >= PAR_MATMUL_MIN) {
+      // on the pool: the batched matmul (split over images or rows), then the bias
+      this.matmul(y, w, cols, {
+        batch: N, m: O, n: L, k: K, transA: false, transB: false, strideA: 0, strideB: colsImage, strideC: yImage, accumulate: false,
+      });
+      if (bias !== 0) for (let n = 0; n < N; n++) this.k.addBiasNCHWF32(y + n * yImage * 4, bias, 1, O, L);
+      return;
+    }
+    const scratch = this.heap.alloc(this.k.conv2dColsGemmScratchBytes(O, K));
+    try {
+      this.k.conv2dColsGemmF32(y, w, cols, bias, scratch, N, O, K, L, colsImage, yImage);
+    } finally {
+      this.heap.free(scratch);
+    }
+  }
+
   maxPool2d(out: number, argmax: number, x: number, planes: number, g: Pool2dGeometry): void {
     this.k.maxPool2dF32(out, argmax, x, planes, g.H, g.W, g.kh, g.kw, g.padH, g.padW, g.strideH, g.strideW,
       g.dilH, g.dilW, g.outH, g.outW);

@@ -85,15 +85,12 @@ export function conv2d(x0: Tensor, w0: Tensor, b0?: Tensor | null, options: Conv
     }
   }
   const y = empty([N, O, outH, outW]);
-  for (let gi = 0; gi < groups; gi++) {
-    // y[n, group] [Og, L] = w[group] [Og, K] · cols[n, group] [K, L], batched over n
-    be.matmul(y.ptr + gi * Og * L * 4, w.ptr + gi * Og * K * 4, cols.ptr + gi * K * L * 4, {
-      batch: N, m: Og, n: L, k: K, transA: false, transB: false,
-      strideA: 0, strideB: groups * K * L, strideC: O * L, accumulate: false,
-    });
-  }
   const b = b0 ? contiguous(b0) : null;
-  if (b) be.addBiasNCHW(y.ptr, b.ptr, N, O, L);
+  for (let gi = 0; gi < groups; gi++) {
+    // y[n, group] [Og, L] = w[group] [Og, K] · cols[n, group] [K, L] + b[group], batched over n
+    be.conv2dColsGemm(y.ptr + gi * Og * L * 4, w.ptr + gi * Og * K * 4, cols.ptr + gi * K * L * 4, b ? b.ptr + gi * Og * 4 : 0,
+      N, Og, K, L, groups * K * L, O * L);
+  }
   const inputs = b0 ? [x0, w0, b0] : [x0, w0];
   record(y, 'conv2d', inputs, (gy0) => {
     const gy = contiguous(gy0);

@@ -1,0 +1,177 @@
+// The GEMM of a convolution's forward pass, y[n] = w · cols[n] + bias, reading the im2col matrix in
+// place: cols[n] is [K, L] row-major, and a 4×8 micro-tile steps down 8 of its columns with a row
+// stride of L floats instead of first copying them into a packed 8-wide panel (matmul.ts's packB).
+// The 8 columns × KC rows of one step (≤ 256 cache lines) stay in L1 while every 4-row sliver of the
+// packed weight goes by, so the strided reads cost about what the packing pass did, minus the pass.
+// Only the weight (A) is packed, once per KC block for all images. The bias is added in the epilogue
+// of the last KC block.
+//
+// Edges: the last column sliver of an image (L not a multiple of 8) is copied into a zero-padded
+// 8-wide panel, so no read runs past cols; partial tiles are stored through a 128-byte scratch tile.
+// Same blocking ideas as matmul.ts (see there for the register budget of the 4×8 tile).
+
+import { madd } from './common';
+
+// @ts-ignore: decorator
+@inline const MR: i32 = 4;
+// @ts-ignore: decorator
+@inline const NR: i32 = 8;
+// @ts-ignore: decorator
+@inline const KC: i32 = 256;
+
+/** Bytes of scratch conv2dColsGemmF32 needs: the packed weight block, one edge panel and one tile. */
+export function conv2dColsGemmScratchBytes(O: i32, K: i32): usize {
+  const kc = <usize>min(K, KC);
+  return ((<usize>((O + MR - 1) / MR * MR) * kc) << 2) + ((kc * <usize>NR) << 2) + 128;
+}
+
+/**
+ * y[n, o, l] = bias[o] + Σ_p w[o, p] · cols[n, p, l] for n < N (overwrites y; bias = 0: none).
+ * w: [O, K] row-major; cols: N matrices [K, L], `colsImage` floats apart; y: N matrices [O, L],
+ * `yImage` floats apart. scratch: 16-byte aligned, conv2dColsGemmScratchBytes(O, K) bytes.
+ */
+export function conv2dColsGemmF32(y: usize, w: usize, cols: usize, bias: usize, scratch: usize, N: i32, O: i32, K: i32,
+  L: i32, colsImage: i32, yImage: i32): void {
+  if (N <= 0 || O <= 0 || L <= 0) return;
+  const kcMax = min(K, KC);
+  const ap = scratch;
+  const panel = ap + ((<usize>((O + MR - 1) / MR * MR) * <usize>kcMax) << 2);
+  const tile = panel + ((<usize>kcMax * <usize>NR) << 2);
+  const ld = <usize>L << 2;
+  if (K <= 0) {
+    for (let n = 0; n < N; n++) {
+      for (let o = 0; o < O; o++) {
+        const b: f32 = bias != 0 ? load<f32>(bias + (<usize>o << 2)) : 0;
+        const row = y + ((<usize>n * <usize>yImage + <usize>o * <usize>L) << 2);
+        for (let l = 0; l < L; l++) store<f32>(row + (<usize>l << 2), b);
+      }
+    }
+    return;
+  }
+  for (let pc = 0; pc < K; pc += KC) {
+    const kc = min(KC, K - pc);
+    const last = pc + kc >= K;
+    packWeight(ap, w + (<usize>pc << 2), <usize>K << 2, O, kc);
+    const sliverA = <usize>kc * <usize>(MR << 2);
+    for (let n = 0; n < N; n++) {
+      const cn = cols + ((<usize>n * <usize>colsImage + <usize>pc * <usize>L) << 2);
+      const yn = y + ((<usize>n * <usize>yImage) << 2);
+      for (let j = 0; j < L; j += NR) {
+        const width = min(NR, L - j);
+        let bp = cn + (<usize>j << 2);
+        let ldb = ld;
+        if (width < NR) {
+          // the edge sliver: copy its columns into a zero-padded 8-wide panel
+          for (let p = 0; p < kc; p++) {
+            const d = panel + (<usize>p << 5);
+            v128.store(d, f32x4.splat(0));
+            v128.store(d, f32x4.splat(0), 16);
+            const s = bp + <usize>p * ld;
+            for (let l = 0; l < width; l++) store<f32>(d + (<usize>l << 2), load<f32>(s + (<usize>l << 2)));
+          }
+          bp = panel;
+          ldb = 32;
+        }
+        let as = ap;
+        for (let o = 0; o < O; o += MR) {
+          micro4x8Strided(kc, as, bp, ldb, yn + ((<usize>o * <usize>L + <usize>j) << 2), ld, min(MR, O - o), width,
+            pc > 0, last ? bias : 0, o, tile);
+          as += sliverA;
+        }
+      }
+    }
+  }
+}
+
+/** Packs w[0:O, 0:kc] (row stride `ldw` bytes) as 4-row slivers [p][4], zero-padding the last sliver's rows. */
+function packWeight(ap: usize, w: usize, ldw: usize, O: i32, kc: i32): void {
+  for (let o = 0; o < O; o += MR) {
+    const rows = min(MR, O - o);
+    const r0 = w + <usize>o * ldw;
+    for (let p = 0; p < kc; p++) {
+      const s = r0 + (<usize>p << 2);
+      store<f32>(ap, load<f32>(s));
+      store<f32>(ap, rows > 1 ? load<f32>(s + ldw) : 0, 4);
+      store<f32>(ap, rows > 2 ? load<f32>(s + 2 * ldw) : 0, 8);
+      store<f32>(ap, rows > 3 ? load<f32>(s + 3 * ldw) : 0, 12);
+      ap += 16;
+    }
+  }
+}
+
+/**
+ * C[0:rows, 0:cols] (+)= Ap (kc × 4 sliver, [p][4]) · B (kc rows of 8 floats, `ldb` bytes apart);
+ * ldc: bytes between rows of C. add: add into C. bias ≠ 0: also add bias[o0 + row] (the last block).
+ * Partial tiles go through `tile` (128 bytes).
+ */
+function micro4x8Strided(kc: i32, ap: usize, bp: usize, ldb: usize, c: usize, ldc: usize, rows: i32, cols: i32, add: bool,
+  bias: usize, o0: i32, tile: usize): void {
+  let c00 = f32x4.splat(0), c01 = f32x4.splat(0);
+  let c10 = f32x4.splat(0), c11 = f32x4.splat(0);
+  let c20 = f32x4.splat(0), c21 = f32x4.splat(0);
+  let c30 = f32x4.splat(0), c31 = f32x4.splat(0);
+  const aEnd = ap + (<usize>kc << 4);
+  while (ap < aEnd) {
+    const b0 = v128.load(bp);
+    const b1 = v128.load(bp, 16);
+    c00 = madd(v128.load32_splat(ap), b0, c00);
+    c01 = madd(v128.load32_splat(ap), b1, c01);
+    c10 = madd(v128.load32_splat(ap, 4), b0, c10);
+    c11 = madd(v128.load32_splat(ap, 4), b1, c11);
+    c20 = madd(v128.load32_splat(ap, 8), b0, c20);
+    c21 = madd(v128.load32_splat(ap, 8), b1, c21);
+    c30 = madd(v128.load32_splat(ap, 12), b0, c30);
+    c31 = madd(v128.load32_splat(ap, 12), b1, c31);
+    ap += 16;
+    bp += ldb;
+  }
+  if (rows == MR && cols == NR) {
+    if (add) {
+      c00 = f32x4.add(c00, v128.load(c));
+      c01 = f32x4.add(c01, v128.load(c, 16));
+      c10 = f32x4.add(c10, v128.load(c + ldc));
+      c11 = f32x4.add(c11, v128.load(c + ldc, 16));
+      c20 = f32x4.add(c20, v128.load(c + 2 * ldc));
+      c21 = f32x4.add(c21, v128.load(c + 2 * ldc, 16));
+      c30 = f32x4.add(c30, v128.load(c + 3 * ldc));
+      c31 = f32x4.add(c31, v128.load(c + 3 * ldc, 16));
+    }
+    if (bias != 0) {
+      const q = bias + (<usize>o0 << 2);
+      const v0 = v128.load32_splat(q), v1 = v128.load32_splat(q, 4), v2 = v128.load32_splat(q, 8), v3 = v128.load32_splat(q, 12);
+      c00 = f32x4.add(c00, v0); c01 = f32x4.add(c01, v0);
+      c10 = f32x4.add(c10, v1); c11 = f32x4.add(c11, v1);
+      c20 = f32x4.add(c20, v2); c21 = f32x4.add(c21, v2);
+      c30 = f32x4.add(c30, v3); c31 = f32x4.add(c31, v3);
+    }
+    v128.store(c, c00);
+    v128.store(c, c01, 16);
+    v128.store(c + ldc, c10);
+    v128.store(c + ldc, c11, 16);
+    v128.store(c + 2 * ldc, c20);
+    v128.store(c + 2 * ldc, c21, 16);
+    v128.store(c + 3 * ldc, c30);
+    v128.store(c + 3 * ldc, c31, 16);
+  } else {
+    v128.store(tile, c00);
+    v128.store(tile, c01, 16);
+    v128.store(tile, c10, 32);
+    v128.store(tile, c11, 48);
+    v128.store(tile, c20, 64);
+    v128.store(tile, c21, 80);
+    v128.store(tile, c30, 96);
+    v128.store(tile, c31, 112);
+    for (let i = 0; i < rows; i++) {
+      const t = tile + (<usize>i << 5);
+      const d = c + <usize>i * ldc;
+      const b: f32 = bias != 0 ? load<f32>(bias + (<usize>(o0 + i) << 2)) : 0;
+      for (let j = 0; j < cols; j++) {
+        const o = <usize>j << 2;
+        let v = load<f32>(t + o);
+        if (add) v = load<f32>(d + o) + v;
+        if (bias != 0) v = v + b;
+        store<f32>(d + o, v);
+      }
+    }
+  }
+}
