@@ -63,8 +63,8 @@ export function causalMask(l: number, s: number, offset = s - l): Tensor {
  * softmax(Q·Kᵀ·scale + mask)·V for q [..., L, E], k [..., S, E], v [..., S, Ev] (batch dims broadcast).
  *
  * Two paths with the same results (within float32 rounding):
- * - fused (no dropout, `needWeights` false, a float32 mask or none that broadcasts into the batch of
- *   q, k, v and needs no gradient): one kernel streams the keys with an online softmax and saves only
+ * - fused (no dropout, `needWeights` false, and a mask, if any, that broadcasts into the batch of q, k
+ *   and v and needs no gradient): one kernel streams the keys with an online softmax and saves only
  *   the output and each row's logsumexp; the backward recomputes the probabilities block by block. No
  *   [..., L, S] tensor is made, forward or backward.
  * - composed from matmul, softmax and an additive mask otherwise (it materialises the scores).
@@ -114,8 +114,8 @@ export function setFusedAttention(on: boolean): boolean {
 }
 
 /**
- * The fused path, or null when the inputs need the composed one (an int32 input, no queries or keys,
- * a mask that is not float32, needs a gradient or has batch dims beyond those of q, k and v).
+ * The fused path, or null when the inputs need the composed one (an int32 q, k or v, no queries or
+ * keys, a mask that needs a gradient or has batch dims beyond those of q, k and v).
  * Broadcast or strided inputs are expanded and made contiguous once (in the graph, so their
  * gradients are summed back); the node saves the logsumexp besides q, k, v and the output.
  */
@@ -127,15 +127,16 @@ function fusedAttention(q0: Tensor, k0: Tensor, v0: Tensor, scale: number, causa
   const batch = broadcastShapes(op, broadcastShapes(op, q0.shape.slice(0, -2), k0.shape.slice(0, -2)), v0.shape.slice(0, -2));
   let maskArgs: { t: Tensor; rowStride: number; offsets: number[] } | null = null;
   if (mask !== null) {
-    if (mask.dtype !== 'float32' || (mask.requiresGrad && isGradEnabled()) || mask.ndim > batch.length + 2) return null;
+    if ((mask.requiresGrad && isGradEnabled()) || mask.ndim > batch.length + 2) return null;
     const full = [...batch, l, s];
     const pad = full.length - mask.ndim;
     if (mask.shape.some((d, i) => d !== 1 && d !== full[pad + i])) {
       // not broadcastable into [..., L, S]: let the composed path report it
       return null;
     }
-    // the additive mask exactly as the composed path adds it (a copy the size of the caller's mask);
-    // a mask broadcast along the keys is widened to S columns so that the kernel reads rows
+    // the additive mask exactly as the composed path adds it (a float32 copy the size of the caller's
+    // mask, also for an int32 0/1 mask); a mask broadcast along the keys is widened to S columns so
+    // that the kernel reads rows
     let t = mask.mul(MASKED_SCORE);
     if (mask.ndim < 2 || mask.shape[mask.ndim - 1] !== s) {
       const wide = t.reshape([...Array<number>(Math.max(0, 2 - t.ndim)).fill(1), ...t.shape]);

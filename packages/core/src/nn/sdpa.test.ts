@@ -164,7 +164,7 @@ describe('fused scaledDotProductAttention', () => {
     }
   });
 
-  it('keeps the composed path for dropout, needWeights, a mask that needs a gradient and an int32 input', () => {
+  it('keeps the composed path for dropout, needWeights, a mask that needs a gradient and an int32 q', () => {
     const c = { name: 'x', q: [2, 3, 4], k: [2, 5, 4], v: [2, 5, 3] };
     expect(run(backends.wasm, true, { ...c, opts: { needWeights: false } }).fusedCalls).toBe(2);
     const calls = (f: () => void): number => {
@@ -184,7 +184,12 @@ describe('fused scaledDotProductAttention', () => {
     expect(calls(() => { sdpa(mk([3, 4]), mk([5, 4]), mk([5, 3]), { dropoutP: 0.5, training: false }); })).toBe(1);
     expect(calls(() => { sdpa(mk([3, 4]), mk([5, 4]), mk([5, 3]), { needWeights: true }); })).toBe(0);
     expect(calls(() => { sdpa(mk([3, 4]), mk([5, 4]), mk([5, 3]), { attnMask: mk([3, 5], true) }); })).toBe(0);
-    expect(calls(() => { sdpa(mk([3, 4]), mk([5, 4]), mk([5, 3]), { attnMask: tensor([[0, 1, 0, 0, 0]], { dtype: 'int32' }) }); })).toBe(0);
+    expect(calls(() => { sdpa(mk([3, 4]).int(), mk([5, 4]), mk([5, 3])); })).toBe(0);
+    // an int32 0/1 mask runs fused, with the float mask's results
+    const masked = (m: Tensor) => Array.from(sdpa(mk([3, 4]), mk([5, 4]), mk([5, 3]), { attnMask: m }).toFloat32Array());
+    expect(calls(() => {
+      expect(masked(tensor([[0, 1, 0, 0, 1]], { dtype: 'int32' }))).toEqual(masked(tensor([[0, 1, 0, 0, 1]])));
+    })).toBe(2);
     // a mask with more batch dims than q, k, v broadcasts the output (composed)
     expect(calls(() => { expect(sdpa(mk([3, 4]), mk([5, 4]), mk([5, 3]), { attnMask: mk([2, 3, 5]) }).shape).toEqual([2, 3, 3]); })).toBe(0);
     expect(() => onBackend(backends.wasm, () => sdpa(mk([3, 4]), mk([5, 4]), mk([5, 3]), { isCausal: true, queryOffset: 3 })))
