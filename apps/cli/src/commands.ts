@@ -336,7 +336,7 @@ export async function benchCommand(o: { sizes?: string; quick?: boolean }, out: 
   const languageModel = lmBench(o.quick === true);
   out.log();
   for (const line of lmBenchLines(languageModel)) out.log(line);
-  out.log('  (with the KV cache a token costs about the same at early and late positions)');
+  out.log(`  (medians per token; with the KV cache a token costs about the same early and late${o.quick ? '; --quick: one short run each, rough' : ''})`);
   let peers = 'none installed';
   try {
     // peers are optional: resolve them only if the user has installed them next to the CLI

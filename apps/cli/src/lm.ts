@@ -620,7 +620,8 @@ export interface LmBench {
 /**
  * Language-model throughput on this machine: a training step (forward + backward + AdamW) of the
  * 4-layer/4-head/128-wide GPT at context 64, batch 32; and greedy generation with the KV cache at
- * short and long positions (about equal when the cache works) and without it at the long ones.
+ * early and late positions (about equal when the cache works) and without it at the late ones
+ * (a full forward pass over the context per token).
  */
 export function lmBench(quick: boolean): LmBench {
   const V = 65, T = 64, B = 32;
@@ -649,38 +650,57 @@ export function lmBench(quick: boolean): LmBench {
   model.eval();
   const n = quick ? 16 : 31;
   const prompt = (len: number) => Array.from({ length: len }, (_, i) => (i * 7) % V);
-  // tokens/s of the steps after the first (the first includes the prompt's forward pass); the fed
-  // token of step i sits at position promptLen + i - 1
-  const cached = (promptLen: number) => {
-    let first = 0, count = 0;
+  // per-token times of the steps after the first (the first includes the prompt's forward pass); the
+  // fed token of step i sits at position promptLen + i - 1
+  const cached = (promptLen: number): number[] => {
+    const times: number[] = [];
+    let last = 0;
     for (const _ of text.generate(model, prompt(promptLen), { maxNewTokens: n + 1, temperature: 0 })) {
-      if (count === 0) first = performance.now();
-      count++;
+      const now = performance.now();
+      if (last > 0) times.push(now - last);
+      last = now;
     }
-    return (count - 1) / ((performance.now() - first) / 1000);
+    return times;
   };
-  const uncached = (promptLen: number) => {
+  const uncached = (promptLen: number): number[] => {
     const ids = prompt(promptLen);
-    const g0 = performance.now();
+    const times: number[] = [];
     for (let i = 0; i < n; i++) {
+      const g0 = performance.now();
       const next = scope(() => noGrad(() => {
         const logits = model.forward(tensor(Int32Array.from(ids), { shape: [1, ids.length], dtype: 'int32' }));
         return logits.narrow(1, ids.length - 1, 1).reshape([-1]).argmax().item();
       }));
       ids.push(next);
+      times.push(performance.now() - g0);
     }
-    return n / ((performance.now() - g0) / 1000);
+    return times;
   };
-  cached(1); // warm-up
   const long = T - n - 1; // late positions: long … long + n - 1 (< T, so the cache is never rebuilt)
+  for (let i = 0; i < (quick ? 1 : 3); i++) cached(1); // warm-up: the JIT keeps improving over the first runs
+  // NOTE: tokens/s from the median time per token, over a few interleaved runs of each kind: garbage
+  // collections and other processes on a busy machine add spikes that a mean would count
+  const times: number[][] = [[], [], []];
+  for (let r = 0; r < (quick ? 1 : 3); r++) {
+    times[0]!.push(...cached(1));
+    times[1]!.push(...cached(long));
+    times[2]!.push(...uncached(long));
+  }
+  const rate = (t: number[]) => 1000 / median(t);
   const generation = [
-    { cache: true, positions: [1, n] as [number, number], tokens: n, tokensPerSec: cached(1) },
-    { cache: true, positions: [long, long + n - 1] as [number, number], tokens: n, tokensPerSec: cached(long) },
-    { cache: false, positions: [long, long + n - 1] as [number, number], tokens: n, tokensPerSec: uncached(long) },
+    { cache: true, positions: [1, n] as [number, number], tokens: n, tokensPerSec: rate(times[0]!) },
+    { cache: true, positions: [long, long + n - 1] as [number, number], tokens: n, tokensPerSec: rate(times[1]!) },
+    { cache: false, positions: [long, long + n - 1] as [number, number], tokens: n, tokensPerSec: rate(times[2]!) },
   ];
   for (const p of model.parameters()) p.dispose();
   return { model: `GPT 4 layers × 4 heads × 128, context ${T}, vocabulary ${V}`, training: { batchSize: B, context: T, tokensPerSec: (B * T) / (stepMs / 1000), msPerStep: stepMs }, generation };
 }
+
+const median = (v: number[]): number => {
+  const s = [...v].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 === 1 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+};
 
 /** The bench table's language-model lines. */
 export function lmBenchLines(r: LmBench): string[] {
