@@ -265,11 +265,11 @@ export async function trainCharLm(o: LmTrainOptions, out: Output): Promise<numbe
     out.log(`step ${step}  ${rec.minutes.toFixed(1)} min  train ${ema.toFixed(3)}${rec.valLoss !== undefined ? `  val ${rec.valLoss.toFixed(3)}` : ''}  lr ${lr.toExponential(2)}  ${Math.round(tokensPerSec)} tokens/s`);
   });
 
-  if (result.interrupted) out.note(`interrupted at step ${result.steps}: evaluating and saving the model (Ctrl-C again to quit without saving)`);
+  if (result.interrupted) out.note(`interrupted at step ${result.steps}: saving the model, then evaluating it (Ctrl-C again quits)`);
   const trainTokensPerSec = result.trainMs > 0 ? result.tokens / (result.trainMs / 1000) : 0;
-  const final = valLoss(40);
   // the file of examples/charlm.mjs (the demo page loads it): GPT metadata + the vocabulary
   await saveFile(modelPath, io.save(model.stateDict(), { ...model.metadata(), vocab: JSON.stringify(tok) }));
+  const final = valLoss(40);
   if (ema !== null) history.push({ type: 'progress', step: result.steps, minutes: result.elapsedMs / 60_000, trainLoss: ema, valLoss: final.loss, lr: optimizer.paramGroups[0]!.lr, tokensPerSec: trainTokensPerSec });
   const { metricsPath, plots } = writeRunFiles(outDir, 'charlm', history, 'cross-entropy (nats/char)');
 
@@ -404,7 +404,7 @@ export async function trainTranslate(o: LmTrainOptions, out: Output): Promise<nu
     out.json(rec);
     out.log(`epoch ${epoch} step ${step}  ${rec.minutes.toFixed(1)} min  loss ${ema.toFixed(3)}  lr ${lr.toExponential(2)}  ${Math.round(tokensPerSec)} target tokens/s`);
   });
-  if (result.interrupted) out.note(`interrupted at step ${result.steps}: evaluating and saving the model (Ctrl-C again to quit without saving)`);
+  if (result.interrupted) out.note(`interrupted at step ${result.steps}: saving the model, then evaluating it (Ctrl-C again quits)`);
   const trainTokensPerSec = result.trainMs > 0 ? result.tokens / (result.trainMs / 1000) : 0;
   model.eval();
   // the file of examples/translate.mjs: the Translator's metadata + both vocabularies

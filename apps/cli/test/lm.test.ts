@@ -128,7 +128,7 @@ describe('train charlm / translate', () => {
     expect(s.steps).toBe(3);
     expect(Number.isFinite(s.valLoss)).toBe(true);
     expect(existsSync(s.modelPath as string)).toBe(true);
-    expect(r.stderr).toMatch(/^interrupted at step 3: evaluating and saving the model/);
+    expect(r.stderr).toMatch(/^interrupted at step 3: saving the model, then evaluating it/);
   });
 });
 
