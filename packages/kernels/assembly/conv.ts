@@ -57,6 +57,12 @@
   let k = 0;
   if (stride == 1) {
     for (; k + 4 <= n; k += 4) v128.store(dst + (<usize>k << 2), v128.load(src + (<usize>k << 2)));
+    if (k < n && n >= 4) {
+      // the last 1-3: the group ending at n (the cells it repeats get the same values again)
+      const o = <usize>(n - 4) << 2;
+      v128.store(dst + o, v128.load(src + o));
+      return;
+    }
   } else if (stride == 2) {
     // a group reads src[2k .. 2k + 7]
     for (; k + 4 <= n && 2 * k + 8 <= avail; k += 4) {
