@@ -320,6 +320,30 @@ export function maxPool2dGradF32(gx: usize, gy: usize, argmax: usize, planes: i3
 }
 
 /**
+ * gx = the gradient of maxPool2dF32, overwriting gx: each plane is zeroed and then gets gy[p, o] added at
+ * argmax[p, o] (index −1 skipped), one plane at a time, so the plane is still in cache for the scatter
+ * (a separate fill of the whole gradient and a scatter pass read it twice from memory).
+ */
+export function maxPool2dGradSetF32(gx: usize, gy: usize, argmax: usize, planes: i32, H: i32, W: i32,
+  outH: i32, outW: i32): void {
+  const planeBytes = (<usize>H * <usize>W) << 2;
+  const n = outH * outW;
+  let q: usize = 0;
+  for (let p = 0; p < planes; p++) {
+    const gp = gx + <usize>p * planeBytes;
+    memory.fill(gp, 0, planeBytes);
+    for (let o = 0; o < n; o++) {
+      const a = load<i32>(argmax + q);
+      if (a >= 0) {
+        const d = gp + (<usize>a << 2);
+        store<f32>(d, load<f32>(d) + load<f32>(gy + q));
+      }
+      q += 4;
+    }
+  }
+}
+
+/**
  * Average pooling of `planes` planes [H, W] into out [planes, outH, outW] (no dilation, as PyTorch).
  * NOTE: the divisor is PyTorch's: with countIncludePad = 1 the window clipped to the padded input
  * [−pad, size + pad) (so a ceil-mode window hanging past the padding counts less), with 0 only the

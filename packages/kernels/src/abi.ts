@@ -110,6 +110,9 @@ export interface KernelExports {
   /** gx[p, argmax[p, o]] += gy[p, o] (the caller zeroes gx; index −1 is skipped). */
   maxPool2dGradF32(gx: number, gy: number, argmax: number, planes: number, H: number, W: number,
     outH: number, outW: number): void;
+  /** Like maxPool2dGradF32 but overwriting: gx = 0, then gx[p, argmax[p, o]] += gy[p, o] (plane by plane). */
+  maxPool2dGradSetF32(gx: number, gy: number, argmax: number, planes: number, H: number, W: number,
+    outH: number, outW: number): void;
   /**
    * Average pooling (no dilation). Divisor as PyTorch: countIncludePad = 1 counts the window clipped to
    * the padded input [−pad, size + pad), 0 counts only real cells.

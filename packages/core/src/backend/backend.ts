@@ -87,6 +87,8 @@ export interface Backend {
   maxPool2d(out: number, argmax: number, x: number, planes: number, g: Pool2dGeometry): void;
   /** gx[p, argmax] += gy (the caller zeroes gx). */
   maxPool2dGrad(gx: number, gy: number, argmax: number, planes: number, g: Pool2dGeometry): void;
+  /** gx = 0, then gx[p, argmax] += gy: maxPool2dGrad into a fresh gradient (no separate fill pass). */
+  maxPool2dGradSet(gx: number, gy: number, argmax: number, planes: number, g: Pool2dGeometry): void;
   /** Average pooling with PyTorch's divisor (see {@link AvgPool2dGeometry}). */
   avgPool2d(out: number, x: number, planes: number, g: AvgPool2dGeometry, countIncludePad: boolean): void;
   /** gx += gy spread over each window / divisor (the caller zeroes gx). */

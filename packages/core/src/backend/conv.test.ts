@@ -482,3 +482,22 @@ describe('the forward GEMM over im2col columns (conv2dColsGemm)', () => {
     }
   });
 });
+
+describe('max pooling backward into a fresh gradient (maxPool2dGradSet)', () => {
+  it('overwrites every cell (NaN garbage in) and equals zeros + maxPool2dGrad, on the reference too', () => {
+    const g = new Generator(46);
+    for (const { planes, geo } of planeGeometries(47)) {
+      const x = poolData(g, poolIn(planes, geo), false);
+      const gy = randomF32(g, poolOut(planes, geo));
+      const res = backends.map((b) => runOn(b, [x, gy], [{ n: poolOut(planes, geo) }, { n: poolOut(planes, geo), dtype: 'int32' },
+        { n: poolIn(planes, geo) }, { n: poolIn(planes, geo), init: new Float32Array(poolIn(planes, geo)) }],
+      ([xp, gyp], [out, arg, set, acc]) => {
+        b.maxPool2d(out!, arg!, xp!, planes, geo);
+        b.maxPool2dGradSet(set!, gyp!, arg!, planes, geo);
+        b.maxPool2dGrad(acc!, gyp!, arg!, planes, geo);
+      }));
+      for (const r of res) expectEqual(r[2]!, r[3]!, `maxPool2dGradSet vs fill + maxPool2dGrad ${show(geo)}`);
+      expectClose(res[0]![2]!, res[1]![2]!, 1e-5, 1e-5, `maxPool2dGradSet wasm vs reference ${show(geo)}`);
+    }
+  });
+});

@@ -284,6 +284,11 @@ export class ReferenceBackend implements Backend {
         }
   }
 
+  maxPool2dGradSet(gx: number, gy: number, argmax: number, planes: number, g: Pool2dGeometry): void {
+    this.f32().fill(0, gx >>> 2, (gx >>> 2) + planes * g.H * g.W);
+    this.maxPool2dGrad(gx, gy, argmax, planes, g);
+  }
+
   maxPool2dGrad(gx: number, gy: number, argmax: number, planes: number, g: Pool2dGeometry): void {
     const f = this.f32(), iv = this.i32();
     const plane = g.H * g.W, n = g.outH * g.outW;

@@ -360,6 +360,10 @@ export class WasmBackend implements Backend {
     this.k.maxPool2dGradF32(gx, gy, argmax, planes, g.H, g.W, g.outH, g.outW);
   }
 
+  maxPool2dGradSet(gx: number, gy: number, argmax: number, planes: number, g: Pool2dGeometry): void {
+    this.k.maxPool2dGradSetF32(gx, gy, argmax, planes, g.H, g.W, g.outH, g.outW);
+  }
+
   avgPool2d(out: number, x: number, planes: number, g: AvgPool2dGeometry, countIncludePad: boolean): void {
     this.k.avgPool2dF32(out, x, planes, g.H, g.W, g.kh, g.kw, g.padH, g.padW, g.strideH, g.strideW,
       countIncludePad ? 1 : 0, g.outH, g.outW);

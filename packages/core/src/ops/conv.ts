@@ -226,8 +226,8 @@ export function maxPool2d(x0: Tensor, kernelSize: Pair, options: MaxPool2dOption
   release(x, x0);
   record(y, 'maxPool2d', [x0], (gy0) => {
     const gy = contiguous(gy0);
-    const gx = fullOf(x0.shape, 0);
-    gx.backend.maxPool2dGrad(gx.ptr, gy.ptr, argmax.ptr, planes, g);
+    const gx = empty(x0.shape);
+    gx.backend.maxPool2dGradSet(gx.ptr, gy.ptr, argmax.ptr, planes, g);
     release(gy, gy0);
     return [gx];
   }, [argmax]);
