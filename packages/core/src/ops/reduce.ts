@@ -15,13 +15,12 @@ function normDims(op: string, t: Tensor, dim: number | readonly number[] | undef
   return dims.sort((a, b) => a - b);
 }
 
-/** One kernel call reducing the adjacent dims [d0, d1] of a contiguous tensor (keepdim shape). */
-function reduceRun(op: ReduceOpName, x: Tensor, d0: number, d1: number): Tensor {
+/** One kernel call reducing the adjacent dims [d0, d1] of a contiguous tensor (keepdim shape, or `shape`: the same elements). */
+function reduceRun(op: ReduceOpName, x: Tensor, d0: number, d1: number, shape?: readonly number[]): Tensor {
   const outer = shapeSize(x.shape.slice(0, d0));
   const len = shapeSize(x.shape.slice(d0, d1 + 1));
   const inner = shapeSize(x.shape.slice(d1 + 1));
-  const shape = x.shape.map((s, i) => (i >= d0 && i <= d1 ? 1 : s));
-  const out = empty(shape);
+  const out = empty(shape ?? x.shape.map((s, i) => (i >= d0 && i <= d1 ? 1 : s)));
   x.backend.reduce(op, out.ptr, x.ptr, outer, len, inner);
   return out;
 }
@@ -37,12 +36,14 @@ function runsOf(dims: readonly number[]): [number, number][] {
   return runs;
 }
 
-/** Reduces over `dims` (all when undefined) without recording; the result has keepdim shape. */
-function reduceKeep(op: ReduceOpName, x: Tensor, dims: readonly number[]): Tensor {
+/** Reduces over `dims` (all when undefined) without recording; the result has keepdim shape, or `shape` (same elements). */
+function reduceKeep(op: ReduceOpName, x: Tensor, dims: readonly number[], shape?: readonly number[]): Tensor {
   let cur = contiguous(x);
   // NOTE: mean over several runs is the mean of means (every group has the same size), so it composes.
-  for (const [d0, d1] of runsOf(dims).reverse()) {
-    const next = reduceRun(op, cur, d0, d1);
+  const runs = runsOf(dims).reverse();
+  for (const [k, [d0, d1]] of runs.entries()) {
+    // the last run writes the final shape at once (no reshape view to make and free)
+    const next = reduceRun(op, cur, d0, d1, k === runs.length - 1 ? shape : undefined);
     release(cur, x);
     cur = next;
   }
@@ -56,16 +57,10 @@ export function reduce(op: ReduceOpName, x0: Tensor, dim: number | readonly numb
   if ((op === 'max' || op === 'min') && dims.some((d) => x.shape[d] === 0)) {
     throw new SimdgradError(`${op}: cannot reduce over an empty dim (shape ${fmtShape(x.shape)}, dim ${fmtShape(dims)})`);
   }
-  let kept = reduceKeep(op, x, dims);
-  if (kept === x) kept = contiguousOf(x); // a reduction over no dims (0-d input) still gives a new tensor
-  const keepShape = kept.shape;
-  const outShape = keepdim ? [...keepShape] : x.shape.filter((_, i) => !dims.includes(i));
-  if (!keepdim) {
-    const r = kept.reshape(outShape);
-    kept.dispose();
-    kept = r;
-  }
-  const out = kept;
+  const keepShape = x.shape.map((s, i) => (dims.includes(i) ? 1 : s));
+  const outShape = keepdim ? keepShape : x.shape.filter((_, i) => !dims.includes(i));
+  let out = reduceKeep(op, x, dims, outShape);
+  if (out === x) out = contiguousOf(x); // a reduction over no dims (0-d input) still gives a new tensor
   const count = shapeSize(dims.map((d) => x.shape[d]!));
   record(out, op, [x0], (g) => {
     const gk = g.reshape(keepShape);
