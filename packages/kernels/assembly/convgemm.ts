@@ -27,11 +27,12 @@ export function conv2dColsGemmScratchBytes(O: i32, K: i32): usize {
 
 /**
  * y[n, o, l] = bias[o] + Σ_p w[o, p] · cols[n, p, l] for n < N (overwrites y; bias = 0: none).
- * w: [O, K] row-major; cols: N matrices [K, L], `colsImage` floats apart; y: N matrices [O, L],
- * `yImage` floats apart. scratch: 16-byte aligned, conv2dColsGemmScratchBytes(O, K) bytes.
+ * w: [O, K] row-major, or with transW = 1 the transpose of a row-major [K, O] (w[o, p] read at p·O + o:
+ * the input gradient's wᵀ · gy); cols: N matrices [K, L], `colsImage` floats apart; y: N matrices
+ * [O, L], `yImage` floats apart. scratch: 16-byte aligned, conv2dColsGemmScratchBytes(O, K) bytes.
  */
 export function conv2dColsGemmF32(y: usize, w: usize, cols: usize, bias: usize, scratch: usize, N: i32, O: i32, K: i32,
-  L: i32, colsImage: i32, yImage: i32): void {
+  L: i32, colsImage: i32, yImage: i32, transW: i32): void {
   if (N <= 0 || O <= 0 || L <= 0) return;
   const kcMax = min(K, KC);
   const ap = scratch;
@@ -51,7 +52,8 @@ export function conv2dColsGemmF32(y: usize, w: usize, cols: usize, bias: usize, 
   for (let pc = 0; pc < K; pc += KC) {
     const kc = min(KC, K - pc);
     const last = pc + kc >= K;
-    packWeight(ap, w + (<usize>pc << 2), <usize>K << 2, O, kc);
+    if (transW != 0) packWeightT(ap, w + ((<usize>pc * <usize>O) << 2), <usize>O << 2, O, kc);
+    else packWeight(ap, w + (<usize>pc << 2), <usize>K << 2, O, kc);
     const sliverA = <usize>kc * <usize>(MR << 2);
     for (let n = 0; n < N; n++) {
       const cn = cols + ((<usize>n * <usize>colsImage + <usize>pc * <usize>L) << 2);
@@ -95,6 +97,26 @@ function packWeight(ap: usize, w: usize, ldw: usize, O: i32, kc: i32): void {
       store<f32>(ap, rows > 2 ? load<f32>(s + 2 * ldw) : 0, 8);
       store<f32>(ap, rows > 3 ? load<f32>(s + 3 * ldw) : 0, 12);
       ap += 16;
+    }
+  }
+}
+
+/** packWeight for w stored transposed: w[o, p] at p·ldw + 4·o (rows o contiguous within each step p). */
+function packWeightT(ap: usize, w: usize, ldw: usize, O: i32, kc: i32): void {
+  for (let o = 0; o < O; o += MR) {
+    const rows = min(MR, O - o);
+    let s = w + (<usize>o << 2);
+    for (let p = 0; p < kc; p++) {
+      if (rows == MR) {
+        v128.store(ap, v128.load(s));
+      } else {
+        store<f32>(ap, load<f32>(s));
+        store<f32>(ap, rows > 1 ? load<f32>(s, 4) : 0, 4);
+        store<f32>(ap, rows > 2 ? load<f32>(s, 8) : 0, 8);
+        store<f32>(ap, 0, 12);
+      }
+      ap += 16;
+      s += ldw;
     }
   }
 }

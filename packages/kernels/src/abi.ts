@@ -147,11 +147,12 @@ export interface KernelExports {
   /** Bytes of scratch `conv2dColsGemmF32` needs for O output channels and K = C·kh·kw. */
   conv2dColsGemmScratchBytes(O: number, K: number): number;
   /**
-   * y[n, o, l] = bias[o] + Σ_p w[o, p] · cols[n, p, l] for n < N (overwrites y; bias = 0: none); w [O, K];
-   * cols: N matrices [K, L], `colsImage` floats apart; y: N matrices [O, L], `yImage` floats apart.
+   * y[n, o, l] = bias[o] + Σ_p w[o, p] · cols[n, p, l] for n < N (overwrites y; bias = 0: none); w [O, K], or
+   * with transW = 1 a [K, O] matrix used transposed; cols: N matrices [K, L], `colsImage` floats apart; y: N
+   * matrices [O, L], `yImage` floats apart.
    */
   conv2dColsGemmF32(y: number, w: number, cols: number, bias: number, scratch: number, N: number, O: number, K: number,
-    L: number, colsImage: number, yImage: number): void;
+    L: number, colsImage: number, yImage: number, transW: number): void;
 
   // ---- optim.ts (fused optimizer steps: param, grad and state updated in place; flags are 0/1) ----------
   /**

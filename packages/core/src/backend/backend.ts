@@ -107,10 +107,11 @@ export interface Backend {
   conv2dWeightGradDirect(gw: number, gy: number, x: number, N: number, O: number, g: ConvGeometry, xImage: number, yImage: number): void;
   /**
    * The forward GEMM of an im2col convolution: y[n] [O, L] = w [O, K] · cols[n] [K, L] + bias (per row; 0 =
-   * none) for N images, cols `colsImage` and y `yImage` floats apart. Overwrites y.
+   * none) for N images, cols `colsImage` and y `yImage` floats apart. Overwrites y. With `transW`, w is a
+   * [K, O] matrix used transposed (the input gradient's wᵀ · gy[n]).
    */
   conv2dColsGemm(y: number, w: number, cols: number, bias: number, N: number, O: number, K: number, L: number,
-    colsImage: number, yImage: number): void;
+    colsImage: number, yImage: number, transW?: boolean): void;
 
   // fused optimizer steps: param p, grad g and state buffers (n f32s each) updated in place, one call per
   // tensor; state pointers an option does not use may be 0. Formulas in @simdgrad/kernels' abi.ts.

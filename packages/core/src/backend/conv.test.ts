@@ -472,11 +472,18 @@ describe('the forward GEMM over im2col columns (conv2dColsGemm)', () => {
     for (const [N, O, K, L] of cases) {
       const colsImage = K * L + 3, yImage = O * L + 5; // gaps between images must stay untouched
       const w = randomF32(g, O * K), cols = randomF32(g, N * colsImage + 1), bias = randomF32(g, O);
-      for (const withBias of [true, false]) {
+      for (const [withBias, transW] of [[true, false], [false, false], [true, true], [false, true]]) {
         const init = new Float32Array(N * yImage + 1).fill(7);
         const [a, r] = backends.map((b) => runOn(b, [w, cols, bias], [{ n: N * yImage + 1, init }], ([wp, cp, bp], [y]) =>
-          b.conv2dColsGemm(y!, wp!, cp!, withBias ? bp! : 0, N, O, K, L, colsImage, yImage))[0]!);
-        expectClose(a!, r!, 1e-5, 1e-5 * Math.max(K, 1), `conv2dColsGemm N=${N} O=${O} K=${K} L=${L} bias=${withBias}`);
+          b.conv2dColsGemm(y!, wp!, cp!, withBias ? bp! : 0, N, O, K, L, colsImage, yImage, transW))[0]!);
+        const what = `conv2dColsGemm N=${N} O=${O} K=${K} L=${L} bias=${withBias} transW=${transW}`;
+        expectClose(a!, r!, 1e-5, 1e-5 * Math.max(K, 1), what);
+        if (transW && N > 0 && K > 0) {
+          // the transposed weight is read as w[p·O + o]: spot-check one output by hand
+          let s = withBias ? bias[0]! : 0;
+          for (let p = 0; p < K; p++) s += w[p * O]! * cols[p * L]!;
+          expect(Math.abs(a![0]! - s), `${what}: y[0, 0, 0]`).toBeLessThanOrEqual(1e-5 * K);
+        }
         for (let n = 0; n < N; n++) for (let k = O * L; k < yImage; k++) expect(a![n * yImage + k], 'gap').toBe(7);
       }
     }

@@ -386,13 +386,15 @@ export class ReferenceBackend implements Backend {
   }
 
   conv2dColsGemm(y: number, w: number, cols: number, bias: number, N: number, O: number, K: number, L: number,
-    colsImage: number, yImage: number): void {
+    colsImage: number, yImage: number, transW = false): void {
     const f = this.f32();
     for (let n = 0; n < N; n++)
       for (let o = 0; o < O; o++)
         for (let l = 0; l < L; l++) {
           let s = 0;
-          for (let p = 0; p < K; p++) s += f[(w >>> 2) + o * K + p]! * f[(cols >>> 2) + n * colsImage + p * L + l]!;
+          for (let p = 0; p < K; p++) {
+            s += f[(w >>> 2) + (transW ? p * O + o : o * K + p)]! * f[(cols >>> 2) + n * colsImage + p * L + l]!;
+          }
           f[(y >>> 2) + n * yImage + o * L + l] = s + (bias !== 0 ? f[(bias >>> 2) + o]! : 0);
         }
   }

@@ -334,18 +334,18 @@ export class WasmBackend implements Backend {
   }
 
   conv2dColsGemm(y: number, w: number, cols: number, bias: number, N: number, O: number, K: number, L: number,
-    colsImage: number, yImage: number): void {
+    colsImage: number, yImage: number, transW = false): void {
     if (this.pool !== null && this.threads > 1 && N * O * K * L >= PAR_MATMUL_MIN) {
       // on the pool: the batched matmul (split over images or rows), then the bias
       this.matmul(y, w, cols, {
-        batch: N, m: O, n: L, k: K, transA: false, transB: false, strideA: 0, strideB: colsImage, strideC: yImage, accumulate: false,
+        batch: N, m: O, n: L, k: K, transA: transW, transB: false, strideA: 0, strideB: colsImage, strideC: yImage, accumulate: false,
       });
       if (bias !== 0) for (let n = 0; n < N; n++) this.k.addBiasNCHWF32(y + n * yImage * 4, bias, 1, O, L);
       return;
     }
     const scratch = this.heap.alloc(this.k.conv2dColsGemmScratchBytes(O, K));
     try {
-      this.k.conv2dColsGemmF32(y, w, cols, bias, scratch, N, O, K, L, colsImage, yImage);
+      this.k.conv2dColsGemmF32(y, w, cols, bias, scratch, N, O, K, L, colsImage, yImage, transW ? 1 : 0);
     } finally {
       this.heap.free(scratch);
     }

@@ -112,9 +112,7 @@ export function conv2d(x0: Tensor, w0: Tensor, b0?: Tensor | null, options: Conv
       const gcol = empty([N, K, L]);
       for (let gi = 0; gi < groups; gi++) {
         // gcol[n] [K, L] = w[group]ᵀ [K, Og] · gy[n, group] [Og, L]
-        be.matmul(gcol.ptr, w.ptr + gi * Og * K * 4, gy.ptr + gi * Og * L * 4, {
-          batch: N, m: K, n: L, k: Og, transA: true, transB: false, strideA: 0, strideB: O * L, strideC: K * L, accumulate: false,
-        });
+        be.conv2dColsGemm(gcol.ptr, w.ptr + gi * Og * K * 4, gy.ptr + gi * Og * L * 4, 0, N, K, Og, L, O * L, K * L, true);
         for (let n = 0; n < N; n++) be.col2im(gx.ptr + ((n * C + gi * Cg) * H * W) * 4, gcol.ptr + n * K * L * 4, g);
       }
       gcol.dispose();
@@ -171,9 +169,7 @@ function conv2dDirect(x0: Tensor, w0: Tensor, b0: Tensor | null | undefined, x: 
       gx = fullOf([N, C, H, W], 0);
       const gcol = empty([N, K, L]);
       for (let gi = 0; gi < groups; gi++) {
-        be.matmul(gcol.ptr, w.ptr + gi * Og * K * 4, gy.ptr + gi * Og * L * 4, {
-          batch: N, m: K, n: L, k: Og, transA: true, transB: false, strideA: 0, strideB: O * L, strideC: K * L, accumulate: false,
-        });
+        be.conv2dColsGemm(gcol.ptr, w.ptr + gi * Og * K * 4, gy.ptr + gi * Og * L * 4, 0, N, K, Og, L, O * L, K * L, true);
         for (let n = 0; n < N; n++) be.col2im(gx.ptr + ((n * C + gi * Cg) * H * W) * 4, gcol.ptr + n * K * L * 4, g);
       }
       gcol.dispose();
