@@ -637,13 +637,14 @@ export function lmBench(quick: boolean): LmBench {
     opt.step();
   });
   trainStep(); // warm-up: the allocator's blocks and the optimizer state
-  let reps = 0;
+  const stepTimes: number[] = [];
   const t0 = performance.now();
   do {
+    const s0 = performance.now();
     trainStep();
-    reps++;
-  } while (performance.now() - t0 < (quick ? 100 : 1500) || reps < (quick ? 1 : 2));
-  const stepMs = (performance.now() - t0) / reps;
+    stepTimes.push(performance.now() - s0);
+  } while (performance.now() - t0 < (quick ? 100 : 2000) || stepTimes.length < (quick ? 1 : 3));
+  const stepMs = median(stepTimes);
   x.dispose();
   y.dispose();
 
