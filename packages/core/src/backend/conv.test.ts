@@ -508,3 +508,28 @@ describe('max pooling backward into a fresh gradient (maxPool2dGradSet)', () => 
     }
   });
 });
+
+describe('matmul summing a batch into one C (strideC 0: the conv weight gradient)', () => {
+  it('equals the per-image sum, and 2 threads split rows only (bit-identical to 1 thread)', async () => {
+    const threaded = await createWasmBackend({ threads: 2, initialPages: 64 });
+    try {
+      const g = new Generator(48);
+      // m = 32, n = 144, k = 121: the bench's second layer (gy · colsᵀ per image), 6 images
+      const batch = 6, m = 32, n = 144, k = 121;
+      const a = randomF32(g, batch * m * k), b = randomF32(g, batch * n * k);
+      const args = { batch, m, n, k, transA: false, transB: true, strideA: m * k, strideB: n * k, strideC: 0, accumulate: true };
+      const zeros = new Float32Array(m * n);
+      const run = (be: Backend) => runOn(be, [a, b], [{ n: m * n, init: zeros }], ([ap, bp], [c]) => be.matmul(c!, ap!, bp!, args))[0]!;
+      const [w, r] = [run(wasm), run(ref)];
+      expectClose(w, r, 1e-5, 1e-4, 'strideC 0 vs the reference');
+      threaded.useThreads(1);
+      const one = run(threaded);
+      threaded.useThreads(2);
+      const two = run(threaded);
+      expectEqual(two, one, '2 threads vs 1');
+      expectEqual(one, w, 'shared build vs plain build');
+    } finally {
+      await threaded.shutdown();
+    }
+  });
+});

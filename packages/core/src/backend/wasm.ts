@@ -214,7 +214,8 @@ export class WasmBackend implements Backend {
     const T = this.threads;
     const { batch, m, n, k, strideA, strideB, strideC } = args;
     const ta = args.transA ? 1 : 0, tb = args.transB ? 1 : 0, acc = args.accumulate ? 1 : 0;
-    const byBatch = batch >= T && (batch % T === 0 || m < 4 * MATMUL_MR * T);
+    // NOTE: strideC = 0 sums every product into one C (a reduction over the batch): only rows may split
+    const byBatch = strideC !== 0 && batch >= T && (batch % T === 0 || m < 4 * MATMUL_MR * T);
     if (!byBatch && m < 2 * MATMUL_MR * T) return false;
     const per = byBatch ? Math.ceil(batch / T) : Math.ceil(Math.ceil(m / T) / MATMUL_MR) * MATMUL_MR;
     const total = byBatch ? batch : m;

@@ -96,15 +96,13 @@ export function conv2d(x0: Tensor, w0: Tensor, b0?: Tensor | null, options: Conv
     const gy = contiguous(gy0);
     let gx: Tensor | null = null, gw: Tensor | null = null, gb: Tensor | null = null;
     if (w0.requiresGrad) {
-      gw = empty([O, Cg, kh, kw]);
+      gw = fullOf([O, Cg, kh, kw], 0);
       for (let gi = 0; gi < groups; gi++) {
-        for (let n = 0; n < N; n++) {
-          // gw[group] [Og, K] += gy[n, group] [Og, L] · cols[n, group]ᵀ [L, K]
-          be.matmul(gw.ptr + gi * Og * K * 4, gy.ptr + (n * O + gi * Og) * L * 4, cols.ptr + ((n * groups + gi) * K * L) * 4, {
-            batch: 1, m: Og, n: K, k: L, transA: false, transB: true, strideA: 0, strideB: 0, strideC: 0, accumulate: n > 0,
-          });
-        }
-        if (N === 0) be.fill('float32', gw.ptr + gi * Og * K * 4, Og * K, 0);
+        // gw[group] [Og, K] += gy[n, group] [Og, L] · cols[n, group]ᵀ [L, K] for every n: one call, the
+        // batch summed into one C (strideC 0, accumulating), image after image as before
+        be.matmul(gw.ptr + gi * Og * K * 4, gy.ptr + gi * Og * L * 4, cols.ptr + gi * K * L * 4, {
+          batch: N, m: Og, n: K, k: L, transA: false, transB: true, strideA: O * L, strideB: groups * K * L, strideC: 0, accumulate: true,
+        });
       }
     }
     if (x0.requiresGrad) {
