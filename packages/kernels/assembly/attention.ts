@@ -1,6 +1,6 @@
 // Fused scaled-dot-product attention (f32): out = softmax(q·kᵀ·scale + mask)·v per problem, without the
 // [L, S] score matrix. Problems (batch·heads) are packed one after another: q [L, E], k [S, E],
-// v [S, Ev], out [L, Ev], lse [L], all contiguous.
+// v [S, Ev], out [L, Ev], lse [L, 2], all contiguous.
 //
 // Forward (FlashAttention's online softmax): for each block of BR = 4 query rows, stream over the keys
 // in blocks of BC; per block compute the 4×BC scores, the new running max m' = max(m, rowmax), rescale
@@ -9,9 +9,9 @@
 // NOTE: as a pair, not as the f32 sum m + log l: in a fully masked row m ≈ MASKED_SCORE = −1e9, where
 // the f32 spacing is 64, so the sum would absorb log l and the recomputed P would be 1 instead of 1/S.
 //
-// Backward (FlashAttention-2's recomputation): P = e^((s − m) − log l) is recomputed block by block from q, k
-// and lse; with D = rowsum(dO ∘ O): dV += Pᵀ·dO, dP = dO·Vᵀ, dS = P ∘ (dP − D), dQ += dS·K·scale,
-// dK += dSᵀ·Q·scale. Only 4×BC blocks of P and dS ever exist (in the scratch).
+// Backward (FlashAttention-2's recomputation): P = e^((s − m) − log l) is recomputed block by block
+// from q, k and lse; with D = rowsum(dO ∘ O): dV += Pᵀ·dO, dP = dO·Vᵀ, dS = P ∘ (dP − D),
+// dQ += dS·K·scale, dK += dSᵀ·Q·scale. Only 4×BC blocks of P and dS ever exist (in the scratch).
 //
 // Layout trick: a block of scores is stored key-major, [BC][4] (one f32x4 = the 4 query rows of one
 // key), so the row max, exp, row sums and the per-row scalings are plain f32x4 ops across the 4 rows,
