@@ -93,8 +93,18 @@ function matmul2(a0: Tensor, b0: Tensor, origA: Tensor, origB: Tensor): Tensor {
   const temps = [ac !== a ? ac : null, bc !== b ? bc : null, a !== a0 ? a : null, b !== b0 ? b : null].filter((t): t is Tensor => t !== null);
   record(out, 'matmul', [a0, b0], (g) => [
     a0.requiresGrad ? sumToShape(g.matmul(b.transpose(-1, -2)), a0.shape) : null,
-    b0.requiresGrad ? sumToShape(a.transpose(-1, -2).matmul(g), b0.shape) : null,
+    b0.requiresGrad ? gradOfB(a, b0, g, lb) : null,
   ], temps);
   if (out.node === null) temps.forEach((t) => t.dispose());
   return out;
+}
+
+/**
+ * dL/dB = Aᵀ·g. When B is a transposed view of a 2-D tensor (x·Wᵀ in a Linear layer), the same product
+ * is written in W's own layout, (gᵀ·A)ᵀ, so that W's gradient arrives contiguous instead of needing a
+ * transposing copy (the kernel folds either transposition into its packing; the flops are the same).
+ */
+function gradOfB(a: Tensor, b0: Tensor, g: Tensor, lb: 'n' | 't'): Tensor {
+  if (lb === 't' && a.ndim === 2 && b0.ndim === 2) return g.transpose(0, 1).matmul(a).transpose(0, 1);
+  return sumToShape(a.transpose(-1, -2).matmul(g), b0.shape);
 }
