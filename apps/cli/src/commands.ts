@@ -9,7 +9,7 @@ import {
   applyStandardize, BUILTIN, checkLabels, FASHION_CACHE, fashionLocations, readCsv, readFsdd, readIdxPair, split, spokenDigitSamples, type Samples,
 } from './datasets.js';
 import { CliError, EXIT } from './errors.js';
-import { lmBench, lmBenchLines, lmKind, sampleCommand, translateSentences } from './lm.js';
+import { exportLm, lmBench, lmBenchLines, lmKind, sampleCommand, translateSentences } from './lm.js';
 import { loadModel, modelMetadata, readSafetensors, type ModelInfo } from './model-file.js';
 import { Output, table } from './output.js';
 import { linePlot } from './plot.js';
@@ -218,6 +218,11 @@ export function predictCommand(modelPath: string, inputs: string[], o: { top?: n
 
 export async function exportCommand(modelPath: string, o: { format: string; out?: string }, out: Output, producer: string): Promise<number> {
   const format = o.format.toLowerCase();
+  if ((format === 'onnx' || format === 'safetensors') && existsSync(modelPath) && lmKind(readSafetensors(modelPath).metadata) !== null) {
+    if (o.out === undefined) throw new CliError('export: --out FILE is required', EXIT.usage);
+    await exportLm(modelPath, format, resolve(o.out), out, producer);
+    return 0;
+  }
   if (format === 'onnx') {
     if (o.out === undefined) throw new CliError('export: --out FILE is required', EXIT.usage);
     const { model, info } = loadModel(modelPath);

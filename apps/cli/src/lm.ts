@@ -7,6 +7,7 @@ import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'no
 import { join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { backendInfo, Generator, io, manualSeed, nn, noGrad, optim, scope, SimdgradError, tensor, text, type Tensor } from '@simdgrad/core';
+import { DEFAULT_OPSET, exportModel } from '@simdgrad/core/onnx';
 import { saveFile } from '@simdgrad/core/node';
 import { CliError, EXIT } from './errors.js';
 import { readSafetensors } from './model-file.js';
@@ -270,6 +271,12 @@ export async function trainCharLm(o: LmTrainOptions, out: Output): Promise<numbe
   // the file of examples/charlm.mjs (the demo page loads it): GPT metadata + the vocabulary
   await saveFile(modelPath, io.save(model.stateDict(), { ...model.metadata(), vocab: JSON.stringify(tok) }));
   const final = valLoss(40);
+  // again with the result in the metadata (the demo page shows it); the first save keeps the weights
+  // safe should the evaluation be interrupted
+  await saveFile(modelPath, io.save(model.stateDict(), {
+    ...model.metadata(), vocab: JSON.stringify(tok),
+    valLoss: String(final.loss), producer: `simdgrad train charlm (${result.steps} steps, seed ${seed})`,
+  }));
   if (ema !== null) history.push({ type: 'progress', step: result.steps, minutes: result.elapsedMs / 60_000, trainLoss: ema, valLoss: final.loss, lr: optimizer.paramGroups[0]!.lr, tokensPerSec: trainTokensPerSec });
   const { metricsPath, plots } = writeRunFiles(outDir, 'charlm', history, 'cross-entropy (nats/char)');
 
@@ -711,4 +718,45 @@ export function lmBenchLines(r: LmBench): string[] {
   ];
   const w = [0, 1, 2, 3].map((i) => Math.max(...rows.map((row) => row[i]!.length)));
   return [`language model (${r.model}):`, ...rows.map((row) => `  ${row[0]!.padEnd(w[0]!)}  ${row[1]!.padEnd(w[1]!)}  ${row[2]!.padStart(w[2]!)} tokens/s  ${row[3]!.padStart(w[3]!)}`)];
+}
+
+/**
+ * `simdgrad export` of a language-model file. charlm → ONNX: int64 ids [batch, sequence ≤ context] in,
+ * logits [batch, sequence, vocab] out, the file's metadata (config, vocabulary) in metadata_props;
+ * → safetensors: the same tensors and metadata (PyTorch names). The translator's output layer reuses
+ * the target embedding inside its forward, which the ONNX tracer does not follow: it is refused by name.
+ */
+export async function exportLm(modelPath: string, format: 'onnx' | 'safetensors', target: string, out: Output, producer: string): Promise<void> {
+  const { metadata } = readSafetensors(modelPath);
+  const kind = lmKind(metadata);
+  if (kind === 'translate' && format === 'onnx') {
+    throw new CliError(`export: ${modelPath} is a translate model: its ONNX export is not supported (the decoder's output reuses the target embedding inside forward) (help: --format safetensors)`);
+  }
+  const lm = loadLm(modelPath, 'export', kind === 'translate' ? 'translate' : 'charlm');
+  {
+    if (format === 'safetensors') {
+      await saveFile(target, io.save(lm.model.stateDict(), { ...metadata, producer }));
+      out.json({ format, path: target, tensors: Object.keys(lm.model.stateDict()) });
+      out.log(`wrote ${relative(process.cwd(), target) || target} (safetensors, ${Object.keys(lm.model.stateDict()).length} tensors, PyTorch key names; the config and vocabulary in __metadata__)`);
+      return;
+    }
+    const gpt = lm.model as text.GPT;
+    const config = JSON.parse(metadata.config!) as { contextLength: number; vocabSize: number };
+    const sample = tensor(new Int32Array(config.contextLength), { shape: [1, config.contextLength], dtype: 'int32' });
+    let bytes: Uint8Array;
+    try {
+      bytes = exportModel(gpt, sample, {
+        dynamicAxes: { input: { 1: 'sequence' }, output: { 1: 'sequence' } }, intInputType: 'int64',
+        metadata: { ...metadata, producer }, graphName: 'charlm',
+      });
+    } catch (e) {
+      if (e instanceof SimdgradError) throw new CliError(`export: ${e.message.replace(/^exportModel: /, '')}`);
+      throw e;
+    } finally {
+      sample.dispose();
+    }
+    await saveFile(target, bytes);
+    out.json({ format, path: target, bytes: bytes.length, opset: DEFAULT_OPSET, input: { name: 'input', dtype: 'int64', shape: ['batch', 'sequence'] }, output: { name: 'output', shape: ['batch', 'sequence', config.vocabSize] } });
+    out.log(`wrote ${relative(process.cwd(), target) || target} (ONNX opset ${DEFAULT_OPSET}, ${bytes.length} bytes): input "input" int64 character ids [batch, sequence ≤ ${config.contextLength}] → output "output" logits [batch, sequence, ${config.vocabSize}]; the vocabulary is in metadata_props`);
+  }
 }

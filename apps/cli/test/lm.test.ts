@@ -4,6 +4,7 @@
 import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { createRequire } from 'node:module';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -90,8 +91,10 @@ describe('train charlm / translate', () => {
     expect(s.interrupted).toBe(false);
     expect(String(s.sample).startsWith('ROMEO:')).toBe(true);
     const h = header(s.modelPath as string);
-    // the file format of examples/charlm.mjs: GPT metadata and the vocabulary, nothing else
-    expect(Object.keys(h.__metadata__!).sort()).toEqual(['architecture', 'config', 'format', 'vocab']);
+    // the file format of examples/charlm.mjs (GPT metadata and the vocabulary) + the result and who made it
+    expect(Object.keys(h.__metadata__!).sort()).toEqual(['architecture', 'config', 'format', 'producer', 'valLoss', 'vocab']);
+    expect(Number(h.__metadata__!.valLoss)).toBe(s.valLoss);
+    expect(h.__metadata__!.producer).toBe('simdgrad train charlm (40 steps, seed 0)');
     expect(h.__metadata__!.architecture).toBe('gpt');
     expect(JSON.parse(h.__metadata__!.config as string)).toEqual(s.config);
     expect(JSON.parse(h.__metadata__!.vocab as string).tokens).toHaveLength(65);
@@ -211,6 +214,54 @@ describe('errors', () => {
     cases.forEach(([what, , code, message], i) => {
       expect({ what, code: results[i]!.code, stderr: results[i]!.stderr }).toEqual({ what, code, stderr: expect.stringMatching(message) });
     });
+  });
+});
+
+describe('export of language models', () => {
+  it('charlm → ONNX: int64 ids of any length in, logits out, the same numbers in the engine and in onnxruntime', async () => {
+    const x = await run(['export', charlm.modelPath as string, '--format', 'onnx', '--out', 'charlm.onnx', '--json']);
+    expect(x.code, x.stderr).toBe(0);
+    expect(JSON.parse(x.stdout)).toMatchObject({ format: 'onnx', opset: 17, input: { dtype: 'int64', shape: ['batch', 'sequence'] }, output: { shape: ['batch', 'sequence', 65] } });
+    const { init, io, tensor, text } = await import('@simdgrad/core');
+    const { importModel } = await import('@simdgrad/core/onnx');
+    await init();
+    const file = io.load(readFileSync(charlm.modelPath as string));
+    const gpt = new text.GPT(JSON.parse(file.metadata.config!));
+    gpt.loadStateDict(file.tensors);
+    gpt.eval();
+    const ids = Int32Array.from('ROMEO: ', (c) => (JSON.parse(file.metadata.vocab!) as { tokens: string[] }).tokens.indexOf(c));
+    expect(Math.min(...ids)).toBeGreaterThanOrEqual(0);
+    const want = gpt.forward(tensor(ids, { shape: [1, ids.length], dtype: 'int32' })).toFloat32Array();
+    const bytes = new Uint8Array(readFileSync(join(dir, 'charlm.onnx')));
+    const got = importModel(bytes).forward(tensor(ids, { shape: [1, ids.length], dtype: 'int32' })).toFloat32Array();
+    expect(got.length).toBe(7 * 65);
+    got.forEach((v, i) => expect(Math.abs(v - want[i]!), `logit ${i}`).toBeLessThan(1e-4));
+    interface Ort {
+      InferenceSession: { create(b: Uint8Array): Promise<{ run(feeds: Record<string, unknown>): Promise<Record<string, { data: Float32Array }>> }> };
+      Tensor: new (type: string, data: BigInt64Array, dims: number[]) => unknown;
+    }
+    let ort: Ort | null = null;
+    try {
+      ort = createRequire(join(ROOT, 'packages/core/package.json'))('onnxruntime-node') as Ort;
+    } catch {
+      ort = null; // not installed: the importer check above stands alone
+    }
+    if (ort !== null) {
+      const session = await ort.InferenceSession.create(bytes);
+      const r = await session.run({ input: new ort.Tensor('int64', BigInt64Array.from(ids, (v) => BigInt(v)), [1, ids.length]) });
+      Array.from(r.output!.data).forEach((v, i) => expect(Math.abs(v - want[i]!), `onnxruntime logit ${i}`).toBeLessThan(1e-4));
+    }
+  });
+
+  it('translate → safetensors keeps the metadata; → ONNX is refused by name', async () => {
+    const [s, o] = await Promise.all([
+      run(['export', translate.modelPath as string, '--format', 'safetensors', '--out', 'tr.safetensors']),
+      run(['export', translate.modelPath as string, '--format', 'onnx', '--out', 'tr.onnx']),
+    ]);
+    expect(s.code, s.stderr).toBe(0);
+    expect(header(join(dir, 'tr.safetensors')).__metadata__!.architecture).toBe('transformer-seq2seq');
+    expect(o.code).not.toBe(0);
+    expect(o.stderr).toMatch(/export: .* is a translate model: its ONNX export is not supported/);
   });
 });
 
