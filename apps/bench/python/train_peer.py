@@ -2,12 +2,13 @@
 
 Speaks the JSON-lines protocol of apps/bench/src/peers/common.ts on stdin/stdout:
   -> {"ready": true, "engine": ..., "notes": [...]} | {"ready": false, "reason": ...}
-  <- {"cmd": "time", "ms": 500, "warmupMs": 300} -> {"bestMs", "medianMs", "steps", "loss"}
+  <- {"cmd": "time", "ms": 500, "warmupMs": 300} -> {"bestMs", "medianMs", "steps", "loss", "cpuMsPerStep"}
   <- {"cmd": "exit"}
 Usage: python3 train_peer.py numpy|torch mlp|cnn|charlm|charlm-lstm THREADS
 The thread count of numpy's BLAS is set by the parent through OPENBLAS_NUM_THREADS / OMP_NUM_THREADS.
 """
 import json
+import os
 import sys
 import time
 
@@ -99,6 +100,9 @@ def char_lstm(nn):
 def torch_trainer():
     import torch
     from torch import nn
+    # Both pools: intra-op (OpenMP/ATen) and inter-op. The inter-op count can only be set before any
+    # parallel work starts, which is why it comes first thing after the import.
+    torch.set_num_interop_threads(threads)
     torch.set_num_threads(threads)
     torch.manual_seed(0)
     if model == "mlp":
@@ -128,7 +132,13 @@ def torch_trainer():
         opt.step()
         return float(loss.item())
 
-    return f"PyTorch {torch.__version__} CPU ({torch.get_num_threads()} thread{'s' if threads > 1 else ''})", step, []
+    intra, inter = torch.get_num_threads(), torch.get_num_interop_threads()
+    if intra != threads or inter != threads:
+        raise RuntimeError(f"asked for {threads} threads, torch runs {intra} intra-op and {inter} inter-op")
+    return f"PyTorch {torch.__version__} CPU ({intra} thread{'s' if intra > 1 else ''})", step, [
+        f"torch threads: {intra} intra-op, {inter} inter-op; OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS')}; "
+        f"mkldnn {'on' if torch.backends.mkldnn.is_available() else 'off'}; "
+        f"MALLOC_MMAP_THRESHOLD_={os.environ.get('MALLOC_MMAP_THRESHOLD_')} (resident heap, no page faults per step)"]
 
 
 def time_steps(step, ms, warmup_ms):
@@ -138,16 +148,20 @@ def time_steps(step, ms, warmup_ms):
         loss = step()
     samples = []
     total = 0.0
+    cpu0 = time.process_time()
     while (total < ms or len(samples) < 3) and not (samples and total >= 2 * ms):
         s = time.perf_counter()
         loss = step()
         dt = (time.perf_counter() - s) * 1000
         samples.append(dt)
         total += dt
+    # CPU time of the whole process per step (every thread): on a loaded machine it counts the work
+    # done, not the time spent waiting for a core
+    cpu_ms = (time.process_time() - cpu0) * 1000 / len(samples)
     samples.sort()
     n = len(samples)
     med = samples[n // 2] if n % 2 else (samples[n // 2 - 1] + samples[n // 2]) / 2
-    return {"bestMs": samples[0], "medianMs": med, "steps": n, "loss": loss}
+    return {"bestMs": samples[0], "medianMs": med, "steps": n, "loss": loss, "cpuMsPerStep": cpu_ms}
 
 
 def main():

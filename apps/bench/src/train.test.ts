@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { MODELS, makeBatch, oneHot, rng } from './peers/common.js';
-import { fmtRate, formatTrainReport, trainVerdicts, type TrainReport, type TrainRow } from './train.js';
+import { fmtRate, formatTrainReport, medianRoundRatio, trainVerdicts, type TrainReport, type TrainRow } from './train.js';
 
 const row = (over: Partial<TrainRow>): TrainRow => ({
   id: 'simdgrad', engine: 'simdgrad (relaxed SIMD, 1 thread)', simdgrad: true, threads: 1, samplesPerSec: 20000,
@@ -57,5 +57,24 @@ describe('train helpers', () => {
     expect(text).toContain('[1][2]');
     expect(text).toContain('[1] a\n[2] b');
     expect(text).toContain('(LSTM: n/a: no LSTM yet)');
+  });
+});
+
+describe('interleaved rounds', () => {
+  it('the ratio is the median of per-round ratios (peer ms ÷ ours), skipping rounds either side missed', () => {
+    // a load burst in round 2 slows both: the per-round ratio stays 2, while best-of or mean-of-rounds would not
+    expect(medianRoundRatio([10, 40, 11], [20, 80, 22])).toBe(2);
+    expect(medianRoundRatio([10, 10, 10, 10], [10, 30, 20, 40])).toBe(2.5);
+    const missing: (number | undefined)[] = [10, undefined, 10];
+    expect(medianRoundRatio(missing, [30, 5, 10])).toBe(2);
+    expect(medianRoundRatio([undefined], [3])).toBeNull();
+  });
+
+  it('a verdict prefers the median ratio over the ratio of best times', () => {
+    const rows = [row({}), row({ id: 'torch', engine: 'PyTorch', simdgrad: false, samplesPerSec: 30000, simdgradRatio: 0.67,
+      simdgradMedianRatio: 1.2 })];
+    const [v] = trainVerdicts('cnn', rows);
+    expect(v!.pass).toBe(true);
+    expect(v!.detail).toMatch(/^1\.2/);
   });
 });

@@ -34,8 +34,18 @@ export function findPython(module: 'numpy' | 'torch', candidates: readonly strin
   return found;
 }
 
-/** Environment for a numpy/torch child limited to `threads` BLAS/OpenMP threads. */
+/**
+ * glibc malloc settings for the Python peers: large blocks stay in the heap instead of being mmap'ed and
+ * unmapped on every step. NOTE: with the defaults, PyTorch's CNN step maps and frees ~9 MB of
+ * activations per step (~2,300 page faults); where page faults are slow (a loaded VM) that tripled its
+ * CPU time per step and made its figure swing with the machine's memory pressure, an unfair handicap
+ * that has nothing to do with its kernels. A resident heap is what PyTorch sees after warm-up on most
+ * machines (and with jemalloc/tcmalloc); simdgrad's wasm memory is resident likewise.
+ */
+export const MALLOC_ENV = { MALLOC_MMAP_THRESHOLD_: '1073741824', MALLOC_TRIM_THRESHOLD_: '1073741824' } as const;
+
+/** Environment for a numpy/torch child limited to `threads` BLAS/OpenMP threads (and {@link MALLOC_ENV}). */
 export function threadEnv(threads: number): NodeJS.ProcessEnv {
   const n = String(threads);
-  return { ...process.env, OPENBLAS_NUM_THREADS: n, OMP_NUM_THREADS: n, MKL_NUM_THREADS: n };
+  return { ...process.env, ...MALLOC_ENV, OPENBLAS_NUM_THREADS: n, OMP_NUM_THREADS: n, MKL_NUM_THREADS: n };
 }
