@@ -176,7 +176,30 @@ export function conv2dWeightGradDirectF32(gw: usize, gy: usize, x: usize, N: i32
   const lo = firstAtLeast(-padW, strideW, 0, outW);
   const hi = strideW == 1 ? max(lo, firstAtLeast((kw - 1) * dilW - padW, 1, W, outW)) : lo;
   const K = C * kh * kw;
-  for (let o = 0; o < O; o += 2) {
+  let o = 0;
+  if (kw == 3 && hi - lo >= 4) {
+    // 3 output channels × the 3 taps of a kernel row: 9 accumulators, no discarded tap
+    const tK = <usize>K << 2;
+    for (; o + 3 <= O; o += 3) {
+      for (let c = 0; c < C; c++) {
+        for (let i = 0; i < kh; i++) {
+          const t = gw + ((<usize>(o * K + (c * kh + i) * 3)) << 2);
+          const xc = x + ((<usize>c * plane) << 2);
+          const g0 = gy + ((<usize>o * <usize>L) << 2);
+          const gL = <usize>L << 2;
+          gradInterior3x3(t, tK, g0, g0 + gL, g0 + 2 * gL, xc, N, H, W, i, padH, padW, strideH, dilH, dilW, outH, outW, lo, hi,
+            xImage, yImage);
+          if (lo > 0 || hi < outW) {
+            gradBorder(t, tK, g0, g0 + gL, xc, N, H, W, i, 0, 1, 2, 2, true, padH, padW, strideH, strideW, dilH, dilW,
+              outH, outW, lo, hi, xImage, yImage);
+            gradBorder(t + 2 * tK, tK, g0 + 2 * gL, g0 + 2 * gL, xc, N, H, W, i, 0, 1, 2, 2, false, padH, padW, strideH, strideW,
+              dilH, dilW, outH, outW, lo, hi, xImage, yImage);
+          }
+        }
+      }
+    }
+  }
+  for (; o < O; o += 2) {
     const two = o + 1 < O;
     for (let c = 0; c < C; c++) {
       for (let i = 0; i < kh; i++) {
@@ -262,6 +285,68 @@ function gradInterior(t: usize, tK: usize, g0: usize, g1: usize, xc: usize, N: i
     if (j2 > j1) store<f32>(t + tK, hsum4(a12), 8);
     if (j3 > j2) store<f32>(t + tK, hsum4(a13), 12);
   }
+}
+
+/**
+ * gradInterior for kw = 3 and three output channels (gy rows g0, g1, g2): taps (i, 0..2) with 9 f32x4
+ * accumulators (per 4 outputs: 3 loads of gy, 3 of x, 9 multiply-adds); stores the 3 × 3 sums at t,
+ * t + tK, t + 2·tK. The caller runs it only when the interior has at least 4 outputs.
+ */
+function gradInterior3x3(t: usize, tK: usize, g0: usize, g1: usize, g2: usize, xc: usize, N: i32, H: i32, W: i32, i: i32,
+  padH: i32, padW: i32, strideH: i32, dilH: i32, dilW: i32, outH: i32, outW: i32, lo: i32, hi: i32, xImage: i32,
+  yImage: i32): void {
+  let a00 = f32x4.splat(0), a01 = a00, a02 = a00;
+  let a10 = a00, a11 = a00, a12 = a00;
+  let a20 = a00, a21 = a00, a22 = a00;
+  const d1 = <usize>dilW << 2, d2 = <usize>(2 * dilW) << 2;
+  const tail = hi - 4;
+  const keep = i32x4.ge_s(i32x4(0, 1, 2, 3), i32x4.splat(lo + ((hi - lo) & ~3) - tail));
+  const hasTail = ((hi - lo) & 3) != 0;
+  const xOff = <usize>(-padW) << 2;
+  for (let n = 0; n < N; n++) {
+    const xn = xc + ((<usize>n * <usize>xImage) << 2);
+    const gImg = (<usize>n * <usize>yImage) << 2;
+    for (let oh = 0; oh < outH; oh++) {
+      const ih = oh * strideH - padH + i * dilH;
+      if (ih < 0 || ih >= H) continue;
+      const row = xn + ((<usize>ih * <usize>W) << 2) + xOff;
+      const gRow = gImg + ((<usize>oh * <usize>outW) << 2);
+      const r0 = g0 + gRow, r1 = g1 + gRow, r2 = g2 + gRow;
+      let ow = lo;
+      for (; ow + 4 <= hi; ow += 4) {
+        const q = <usize>ow << 2;
+        const e0 = v128.load(r0 + q), e1 = v128.load(r1 + q), e2 = v128.load(r2 + q);
+        const p = row + q;
+        let v = v128.load(p);
+        a00 = madd(e0, v, a00); a10 = madd(e1, v, a10); a20 = madd(e2, v, a20);
+        v = v128.load(p + d1);
+        a01 = madd(e0, v, a01); a11 = madd(e1, v, a11); a21 = madd(e2, v, a21);
+        v = v128.load(p + d2);
+        a02 = madd(e0, v, a02); a12 = madd(e1, v, a12); a22 = madd(e2, v, a22);
+      }
+      if (hasTail) {
+        // the group ending at hi, the lanes already done masked to +0 (the products, so 0 · inf stays out)
+        const q = <usize>tail << 2;
+        const e0 = v128.load(r0 + q), e1 = v128.load(r1 + q), e2 = v128.load(r2 + q);
+        const p = row + q;
+        let v = v128.load(p);
+        a00 = f32x4.add(a00, v128.and(f32x4.mul(e0, v), keep));
+        a10 = f32x4.add(a10, v128.and(f32x4.mul(e1, v), keep));
+        a20 = f32x4.add(a20, v128.and(f32x4.mul(e2, v), keep));
+        v = v128.load(p + d1);
+        a01 = f32x4.add(a01, v128.and(f32x4.mul(e0, v), keep));
+        a11 = f32x4.add(a11, v128.and(f32x4.mul(e1, v), keep));
+        a21 = f32x4.add(a21, v128.and(f32x4.mul(e2, v), keep));
+        v = v128.load(p + d2);
+        a02 = f32x4.add(a02, v128.and(f32x4.mul(e0, v), keep));
+        a12 = f32x4.add(a12, v128.and(f32x4.mul(e1, v), keep));
+        a22 = f32x4.add(a22, v128.and(f32x4.mul(e2, v), keep));
+      }
+    }
+  }
+  store<f32>(t, hsum4(a00)); store<f32>(t, hsum4(a01), 4); store<f32>(t, hsum4(a02), 8);
+  store<f32>(t + tK, hsum4(a10)); store<f32>(t + tK, hsum4(a11), 4); store<f32>(t + tK, hsum4(a12), 8);
+  store<f32>(t + 2 * tK, hsum4(a20)); store<f32>(t + 2 * tK, hsum4(a21), 4); store<f32>(t + 2 * tK, hsum4(a22), 8);
 }
 
 /**

@@ -418,7 +418,7 @@ describe('direct convolution (conv2dDirect, conv2dWeightGradDirect)', () => {
   it('weight gradient matches the reference (O = 1, 2, 3, 5)', () => {
     const g = new Generator(43);
     geos.forEach((geo, t) => {
-      const O = [1, 2, 3, 5][t % 4]!;
+      const O = [1, 2, 3, 5, 7][t % 5]!; // kw = 3 runs channels in threes, then pairs, then one
       const K = geo.C * geo.kh * geo.kw, L = geo.outH * geo.outW;
       const { xImage, yImage, xOff, yOff } = layout(geo, O);
       const x = randomF32(g, N * xImage), gy = randomF32(g, N * yImage);
@@ -438,9 +438,15 @@ describe('direct convolution (conv2dDirect, conv2dWeightGradDirect)', () => {
     const gy = new Float32Array(geo.outH * geo.outW).fill(1);
     x[6] = Infinity;
     gy[5] = 0;
+    const want = [Infinity, NaN, Infinity, 8, 8, 8, 8, 8, 8];
     for (const b of backends) {
-      const [gw] = runOn(b, [x, gy], [{ n: 9 }], ([xp, gp], [out]) => b.conv2dWeightGradDirect(out!, gp!, xp!, 1, 1, geo, 33, 9));
-      expectEqual(gw!, Float32Array.from([Infinity, NaN, Infinity, 8, 8, 8, 8, 8, 8]), `${b.name} gw`);
+      // one output channel (pairs path) and three (the 3-channel × 3-tap path), every channel with this gy
+      for (const O of [1, 3]) {
+        const gys = new Float32Array(O * gy.length);
+        for (let o = 0; o < O; o++) gys.set(gy, o * gy.length);
+        const [gw] = runOn(b, [x, gys], [{ n: 9 * O }], ([xp, gp], [out]) => b.conv2dWeightGradDirect(out!, gp!, xp!, 1, O, geo, 33, 9 * O));
+        expectEqual(gw!, Float32Array.from({ length: 9 * O }, (_, k) => want[k % 9]!), `${b.name} gw O=${O}`);
+      }
     }
   });
 });
