@@ -324,8 +324,13 @@ export function maxPool2dGradF32(gx: usize, gy: usize, argmax: usize, planes: i3
  * argmax[p, o] (index −1 skipped), one plane at a time, so the plane is still in cache for the scatter
  * (a separate fill of the whole gradient and a scatter pass read it twice from memory).
  */
-export function maxPool2dGradSetF32(gx: usize, gy: usize, argmax: usize, planes: i32, H: i32, W: i32,
-  outH: i32, outW: i32): void {
+export function maxPool2dGradSetF32(gx: usize, gy: usize, argmax: usize, planes: i32, H: i32, W: i32, kh: i32, kw: i32,
+  padH: i32, padW: i32, strideH: i32, strideW: i32, dilH: i32, dilW: i32, outH: i32, outW: i32): void {
+  if (kh == 2 && kw == 2 && strideH == 2 && strideW == 2 && padH == 0 && padW == 0 && dilH == 1 && dilW == 1 &&
+    2 * outH <= H && 2 * outW <= W && outW >= 4) {
+    maxPool2x2GradSet(gx, gy, argmax, planes, H, W, outH, outW);
+    return;
+  }
   const planeBytes = (<usize>H * <usize>W) << 2;
   const n = outH * outW;
   let q: usize = 0;
@@ -340,6 +345,52 @@ export function maxPool2dGradSetF32(gx: usize, gy: usize, argmax: usize, planes:
       }
       q += 4;
     }
+  }
+}
+
+/**
+ * maxPool2dGradSetF32 for whole 2×2 windows at stride 2 (no padding or dilation, outW ≥ 4): the windows
+ * tile the plane, so each 2×2 block is written once, gy where its argmax points and +0 elsewhere (4
+ * outputs per step: compare the argmax with each cell's index, interleave even and odd columns), with
+ * no fill and no read-modify-write; a last odd row or column, in no window, is zeroed. A last group
+ * past the row moves back to end at outW (it writes the same values again).
+ */
+function maxPool2x2GradSet(gx: usize, gy: usize, argmax: usize, planes: i32, H: i32, W: i32, outH: i32, outW: i32): void {
+  const planeBytes = (<usize>H * <usize>W) << 2;
+  const rowBytes = <usize>W << 2;
+  const evenLanes = i32x4(0, 2, 4, 6);
+  const one = i32x4.splat(1), wv = i32x4.splat(W), w1 = i32x4.splat(W + 1);
+  let pg: usize = 0;
+  for (let p = 0; p < planes; p++) {
+    const gp = gx + <usize>p * planeBytes;
+    for (let oh = 0; oh < outH; oh++) {
+      const r0 = gp + <usize>(2 * oh) * rowBytes;
+      const r1 = r0 + rowBytes;
+      const src = pg + ((<usize>oh * <usize>outW) << 2);
+      for (let ow = 0; ow < outW; ow += 4) {
+        if (ow + 4 > outW) ow = outW - 4;
+        const a = v128.load(argmax + src + (<usize>ow << 2));
+        const g = v128.load(gy + src + (<usize>ow << 2));
+        const base = i32x4.add(i32x4.splat(2 * oh * W + 2 * ow), evenLanes);
+        const e0 = v128.and(g, i32x4.eq(a, base));
+        const o0 = v128.and(g, i32x4.eq(a, i32x4.add(base, one)));
+        const e1 = v128.and(g, i32x4.eq(a, i32x4.add(base, wv)));
+        const o1 = v128.and(g, i32x4.eq(a, i32x4.add(base, w1)));
+        const q = <usize>ow << 3;
+        v128.store(r0 + q, i32x4.shuffle(e0, o0, 0, 4, 1, 5));
+        v128.store(r0 + q, i32x4.shuffle(e0, o0, 2, 6, 3, 7), 16);
+        v128.store(r1 + q, i32x4.shuffle(e1, o1, 0, 4, 1, 5));
+        v128.store(r1 + q, i32x4.shuffle(e1, o1, 2, 6, 3, 7), 16);
+      }
+      // columns past the last window
+      for (let w = 2 * outW; w < W; w++) {
+        store<f32>(r0 + (<usize>w << 2), 0);
+        store<f32>(r1 + (<usize>w << 2), 0);
+      }
+    }
+    // rows past the last window
+    if (2 * outH < H) memory.fill(gp + <usize>(2 * outH) * rowBytes, 0, <usize>(H - 2 * outH) * rowBytes);
+    pg += (<usize>outH * <usize>outW) << 2;
   }
 }
 

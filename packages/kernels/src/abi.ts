@@ -110,8 +110,12 @@ export interface KernelExports {
   /** gx[p, argmax[p, o]] += gy[p, o] (the caller zeroes gx; index −1 is skipped). */
   maxPool2dGradF32(gx: number, gy: number, argmax: number, planes: number, H: number, W: number,
     outH: number, outW: number): void;
-  /** Like maxPool2dGradF32 but overwriting: gx = 0, then gx[p, argmax[p, o]] += gy[p, o] (plane by plane). */
-  maxPool2dGradSetF32(gx: number, gy: number, argmax: number, planes: number, H: number, W: number,
+  /**
+   * Like maxPool2dGradF32 but overwriting: gx = 0, then gx[p, argmax[p, o]] += gy[p, o] (plane by plane);
+   * the window geometry (as maxPool2dF32's) lets whole 2×2 stride-2 windows write their blocks directly.
+   */
+  maxPool2dGradSetF32(gx: number, gy: number, argmax: number, planes: number, H: number, W: number, kh: number, kw: number,
+    padH: number, padW: number, strideH: number, strideW: number, dilH: number, dilW: number,
     outH: number, outW: number): void;
   /**
    * Average pooling (no dilation). Divisor as PyTorch: countIncludePad = 1 counts the window clipped to

@@ -467,6 +467,25 @@ describe('max pooling 2×2, stride 2 (the vectorised path)', () => {
       }
     }
   });
+
+  it('backward into a fresh gradient (the block-writing path) matches zeros + maxPool2dGrad, NaN garbage in', () => {
+    const g = new Generator(49);
+    for (const H of [1, 2, 3, 7, 26]) for (const W of [8, 9, 10, 11, 13, 26, 27]) for (const ceil of [false, true]) {
+      const geo = geometry(3, H, W, { k: 2, s: 2, p: 0, d: 1 }, { k: 2, s: 2, p: 0, d: 1 }, ceil);
+      if (!geo) continue;
+      const x = poolData(g, poolIn(3, geo), true);
+      const gy = randomF32(g, poolOut(3, geo));
+      const res = backends.map((b) => runOn(b, [x, gy], [{ n: poolOut(3, geo) }, { n: poolOut(3, geo), dtype: 'int32' },
+        { n: poolIn(3, geo) }, { n: poolIn(3, geo), init: new Float32Array(poolIn(3, geo)) }],
+      ([xp, gyp], [out, arg, set, acc]) => {
+        b.maxPool2d(out!, arg!, xp!, 3, geo);
+        b.maxPool2dGradSet(set!, gyp!, arg!, 3, geo);
+        b.maxPool2dGrad(acc!, gyp!, arg!, 3, geo);
+      }));
+      for (const r of res) expectEqual(r[2]!, r[3]!, `maxPool2dGradSet ${show(geo)}`);
+      expectEqual(res[0]![2]!, res[1]![2]!, `maxPool2dGradSet wasm vs reference ${show(geo)}`);
+    }
+  });
 });
 
 describe('the forward GEMM over im2col columns (conv2dColsGemm)', () => {

@@ -362,7 +362,8 @@ export class WasmBackend implements Backend {
   }
 
   maxPool2dGradSet(gx: number, gy: number, argmax: number, planes: number, g: Pool2dGeometry): void {
-    this.k.maxPool2dGradSetF32(gx, gy, argmax, planes, g.H, g.W, g.outH, g.outW);
+    this.k.maxPool2dGradSetF32(gx, gy, argmax, planes, g.H, g.W, g.kh, g.kw, g.padH, g.padW, g.strideH, g.strideW,
+      g.dilH, g.dilW, g.outH, g.outW);
   }
 
   avgPool2d(out: number, x: number, planes: number, g: AvgPool2dGeometry, countIncludePad: boolean): void {
