@@ -8,6 +8,7 @@ import { noGrad, record } from '../autograd/graph.js';
 import { SimdgradError, fmtShape } from '../errors.js';
 import { empty } from '../ops/core.js';
 import { zeros } from '../ops/creation.js';
+import { binary } from '../ops/elementwise.js';
 import { cat, stack } from '../ops/shape.js';
 import { Tensor } from '../tensor.js';
 import * as F from './functional.js';
@@ -179,6 +180,9 @@ export class LSTM extends RNNBase {
   }
 }
 
+/** 1 − x in one kernel call (the fused scalar affine). */
+const oneMinus = (x: Tensor): Tensor => binary('sub', 1, x);
+
 /**
  * An LSTM layer over a whole sequence as one graph node. proj [B, T, 4H] holds x_t·W_ihᵀ + b_ih for
  * every step; returns z [T + 1, B, H] = h_1…h_T and the final c_T. The forward runs step by step
@@ -217,12 +221,12 @@ function lstmSequence(proj: Tensor, h0: Tensor, c0: Tensor, whh: Tensor, bhh: Te
       const s = sig[t]!, gt = cand[t]!, tc = tcs[t]!, cPrev = t > 0 ? cs[t - 1]! : c0;
       const i = s.narrow(1, 0, hs), f = s.narrow(1, hs, hs), o = s.narrow(1, 3 * hs, hs);
       // c_t = f⊙c_{t-1} + i⊙g, h_t = o⊙tanh(c_t)
-      const dcTotal = dc.add(dh.mul(o).mul(tc.square().neg().add(1)));
+      const dcTotal = dc.add(dh.mul(o).mul(oneMinus(tc.square())));
       // NOTE: σ' = σ(1 − σ) for i, f, o (from the saved σ); tanh' = 1 − g² for g.
-      const sd = s.mul(s.neg().add(1));
+      const sd = s.mul(oneMinus(s));
       const dPre = cat([
         dcTotal.mul(gt).mul(sd.narrow(1, 0, hs)), dcTotal.mul(cPrev).mul(sd.narrow(1, hs, hs)),
-        dcTotal.mul(i).mul(gt.square().neg().add(1)), dh.mul(tc).mul(sd.narrow(1, 3 * hs, hs)),
+        dcTotal.mul(i).mul(oneMinus(gt.square())), dh.mul(tc).mul(sd.narrow(1, 3 * hs, hs)),
       ], 1);
       dGates[t] = dPre;
       dc = dcTotal.mul(f);
