@@ -138,6 +138,10 @@ export function im2colF32(col: usize, x: usize, C: i32, H: i32, W: i32, kh: i32,
  */
 export function col2imF32(x: usize, col: usize, C: i32, H: i32, W: i32, kh: i32, kw: i32,
   padH: i32, padW: i32, strideH: i32, strideW: i32, dilH: i32, dilW: i32, outH: i32, outW: i32): void {
+  if (kw == 3 && strideW == 1 && outW >= 4 + 2 * dilW) {
+    col2imKw3(x, col, C, H, W, kh, padH, padW, strideH, dilH, dilW, outH, outW);
+    return;
+  }
   let src = col;
   const rowBytes = <usize>outW << 2;
   for (let c = 0; c < C; c++) {
@@ -159,6 +163,54 @@ export function col2imF32(x: usize, col: usize, C: i32, H: i32, W: i32, kh: i32,
       }
     }
   }
+}
+
+/**
+ * col2imF32 for 3-wide kernels at horizontal stride 1: an input row gets its 3 taps in one pass (load,
+ * add tap 0, 1, 2, store) instead of a read-modify-write pass per tap; the cells each tap reaches get
+ * the same terms in the same order (kernel row i, then tap j) as the per-tap loop.
+ */
+function col2imKw3(x: usize, col: usize, C: i32, H: i32, W: i32, kh: i32, padH: i32, padW: i32, strideH: i32,
+  dilH: i32, dilW: i32, outH: i32, outW: i32): void {
+  const tap = (<usize>outH * <usize>outW) << 2;
+  const d = <usize>dilW << 2;
+  // input column q gets tap j from output q + padW − j·dilW; all three are outputs for q in [qlo, qhi)
+  const qlo = max(0, 2 * dilW - padW);
+  const qhi = min(W, outW - padW);
+  for (let c = 0; c < C; c++) {
+    const plane = x + ((<usize>c * <usize>H * <usize>W) << 2);
+    for (let i = 0; i < kh; i++) {
+      const t0 = col + <usize>((c * kh + i) * 3) * tap;
+      for (let oh = 0; oh < outH; oh++) {
+        const ih = oh * strideH - padH + i * dilH;
+        if (ih < 0 || ih >= H) continue;
+        const dst = plane + ((<usize>ih * <usize>W) << 2);
+        // s0 + 4·q is tap 0's value for column q; tap j's is at s0 + j·(tap − 4·dilW) + 4·q
+        const s0 = t0 + ((<usize>oh * <usize>outW + <usize>padW) << 2);
+        const s1 = s0 + tap - d, s2 = s1 + tap - d;
+        let q = 0;
+        for (; q < qlo; q++) col2imCell3(dst, s0, s1, s2, q, dilW, padW, outW);
+        for (; q + 4 <= qhi; q += 4) {
+          const o = <usize>q << 2;
+          v128.store(dst + o, f32x4.add(f32x4.add(f32x4.add(v128.load(dst + o), v128.load(s0 + o)), v128.load(s1 + o)), v128.load(s2 + o)));
+        }
+        for (; q < W; q++) col2imCell3(dst, s0, s1, s2, q, dilW, padW, outW);
+      }
+    }
+  }
+}
+
+/** dst[q] += the taps (in order 0, 1, 2) whose output q + padW − j·dilW is inside [0, outW). */
+// @ts-ignore: decorator
+@inline function col2imCell3(dst: usize, s0: usize, s1: usize, s2: usize, q: i32, dilW: i32, padW: i32, outW: i32): void {
+  const p = dst + (<usize>q << 2);
+  const o = <usize>q << 2;
+  let v = load<f32>(p);
+  const ow = q + padW;
+  if (ow >= 0 && ow < outW) v += load<f32>(s0 + o);
+  if (ow - dilW >= 0 && ow - dilW < outW) v += load<f32>(s1 + o);
+  if (ow - 2 * dilW >= 0 && ow - 2 * dilW < outW) v += load<f32>(s2 + o);
+  store<f32>(p, v);
 }
 
 /** One max-pooling output from taps rows [i0, i1) and columns [j0, j1) of the window at (h0, w0). */
