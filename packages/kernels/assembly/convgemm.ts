@@ -11,6 +11,7 @@
 // Same blocking ideas as matmul.ts (see there for the register budget of the 4×8 tile).
 
 import { madd } from './common';
+import { col2imF32 } from './conv';
 
 // @ts-ignore: decorator
 @inline const MR: i32 = 4;
@@ -54,34 +55,83 @@ export function conv2dColsGemmF32(y: usize, w: usize, cols: usize, bias: usize, 
     const last = pc + kc >= K;
     if (transW != 0) packWeightT(ap, w + ((<usize>pc * <usize>O) << 2), <usize>O << 2, O, kc);
     else packWeight(ap, w + (<usize>pc << 2), <usize>K << 2, O, kc);
-    const sliverA = <usize>kc * <usize>(MR << 2);
     for (let n = 0; n < N; n++) {
-      const cn = cols + ((<usize>n * <usize>colsImage + <usize>pc * <usize>L) << 2);
-      const yn = y + ((<usize>n * <usize>yImage) << 2);
-      for (let j = 0; j < L; j += NR) {
-        const width = min(NR, L - j);
-        let bp = cn + (<usize>j << 2);
-        let ldb = ld;
-        if (width < NR) {
-          // the edge sliver: copy its columns into a zero-padded 8-wide panel
-          for (let p = 0; p < kc; p++) {
-            const d = panel + (<usize>p << 5);
-            v128.store(d, f32x4.splat(0));
-            v128.store(d, f32x4.splat(0), 16);
-            const s = bp + <usize>p * ld;
-            for (let l = 0; l < width; l++) store<f32>(d + (<usize>l << 2), load<f32>(s + (<usize>l << 2)));
-          }
-          bp = panel;
-          ldb = 32;
-        }
-        let as = ap;
-        for (let o = 0; o < O; o += MR) {
-          micro4x8Strided(kc, as, bp, ldb, yn + ((<usize>o * <usize>L + <usize>j) << 2), ld, min(MR, O - o), width,
-            pc > 0, last ? bias : 0, o, tile);
-          as += sliverA;
-        }
-      }
+      gemmBlock(y + ((<usize>n * <usize>yImage) << 2), ap, cols + ((<usize>n * <usize>colsImage + <usize>pc * <usize>L) << 2),
+        panel, tile, kc, O, L, pc > 0, last ? bias : 0);
     }
+  }
+}
+
+/**
+ * One image and one KC block: yn[O, L] (+)= Ap (packed, kc deep) · cn (kc rows of L floats), plus bias
+ * when given. The last column sliver (L not a multiple of 8) goes through `panel`.
+ */
+function gemmBlock(yn: usize, ap: usize, cn: usize, panel: usize, tile: usize, kc: i32, O: i32, L: i32, add: bool,
+  bias: usize): void {
+  const ld = <usize>L << 2;
+  const sliverA = <usize>kc * <usize>(MR << 2);
+  for (let j = 0; j < L; j += NR) {
+    const width = min(NR, L - j);
+    let bp = cn + (<usize>j << 2);
+    let ldb = ld;
+    if (width < NR) {
+      // the edge sliver: copy its columns into a zero-padded 8-wide panel
+      for (let p = 0; p < kc; p++) {
+        const d = panel + (<usize>p << 5);
+        v128.store(d, f32x4.splat(0));
+        v128.store(d, f32x4.splat(0), 16);
+        const s = bp + <usize>p * ld;
+        for (let l = 0; l < width; l++) store<f32>(d + (<usize>l << 2), load<f32>(s + (<usize>l << 2)));
+      }
+      bp = panel;
+      ldb = 32;
+    }
+    let as = ap;
+    for (let o = 0; o < O; o += MR) {
+      micro4x8Strided(kc, as, bp, ldb, yn + ((<usize>o * <usize>L + <usize>j) << 2), ld, min(MR, O - o), width,
+        add, bias, o, tile);
+      as += sliverA;
+    }
+  }
+}
+
+/** Bytes of scratch conv2dInputGradF32 needs (K = C·kh·kw taps, O output channels, L outputs per image). */
+export function conv2dInputGradScratchBytes(K: i32, O: i32, L: i32): usize {
+  const rows = <usize>((K + MR - 1) / MR * MR);
+  const depth = <usize>(O <= KC ? max(O, 1) : KC);
+  return ((rows * depth) << 2) + ((depth * <usize>NR) << 2) + 128 + ((<usize>K * <usize>L) << 2);
+}
+
+/**
+ * The input gradient of a convolution (one group), image by image: gcol = wᵀ · gy[n] ([K, L], in
+ * scratch), then gx[n] += col2im(gcol). Each image's gcol is scattered while it is still in cache (a
+ * batch-wide gcol would go out to memory and come back). w: [O, K] with K = C·kh·kw; gy: N images of
+ * O planes [outH, outW], `gyImage` floats apart; gx: N images of C planes [H, W], `gxImage` floats
+ * apart, accumulated into (the caller zeroes it). scratch: conv2dInputGradScratchBytes(K, O, L) bytes.
+ * The weight is packed once when O ≤ 256 (one block), else per image and block.
+ */
+export function conv2dInputGradF32(gx: usize, w: usize, gy: usize, scratch: usize, N: i32, C: i32, H: i32, W: i32, O: i32,
+  kh: i32, kw: i32, padH: i32, padW: i32, strideH: i32, strideW: i32, dilH: i32, dilW: i32, outH: i32, outW: i32,
+  gyImage: i32, gxImage: i32): void {
+  const K = C * kh * kw, L = outH * outW;
+  if (N <= 0 || K <= 0 || L <= 0 || O <= 0) return;
+  const rows = <usize>((K + MR - 1) / MR * MR);
+  const depth = O <= KC ? O : KC;
+  const ap = scratch;
+  const panel = ap + ((rows * <usize>depth) << 2);
+  const tile = panel + ((<usize>depth * <usize>NR) << 2);
+  const gcol = tile + 128;
+  const single = O <= KC;
+  if (single) packWeightT(ap, w, <usize>K << 2, K, O);
+  for (let n = 0; n < N; n++) {
+    const gn = gy + ((<usize>n * <usize>gyImage) << 2);
+    for (let pc = 0; pc < O; pc += KC) {
+      const kc = min(KC, O - pc);
+      if (!single) packWeightT(ap, w + ((<usize>pc * <usize>K) << 2), <usize>K << 2, K, kc);
+      gemmBlock(gcol, ap, gn + ((<usize>pc * <usize>L) << 2), panel, tile, kc, K, L, pc > 0, 0);
+    }
+    col2imF32(gx + ((<usize>n * <usize>gxImage) << 2), gcol, C, H, W, kh, kw, padH, padW, strideH, strideW, dilH, dilW,
+      outH, outW);
   }
 }
 

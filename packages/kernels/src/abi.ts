@@ -157,6 +157,16 @@ export interface KernelExports {
    */
   conv2dColsGemmF32(y: number, w: number, cols: number, bias: number, scratch: number, N: number, O: number, K: number,
     L: number, colsImage: number, yImage: number, transW: number): void;
+  /** Bytes of scratch `conv2dInputGradF32` needs for K = C·kh·kw taps, O output channels and L outputs per image. */
+  conv2dInputGradScratchBytes(K: number, O: number, L: number): number;
+  /**
+   * A convolution's input gradient for one group, image by image: gx[n] += col2im(wᵀ · gy[n]) (the caller
+   * zeroes gx); w [O, C·kh·kw]; gy: N images of O planes [outH, outW], `gyImage` floats apart; gx: N images
+   * of C planes [H, W], `gxImage` floats apart. Geometry as im2colF32.
+   */
+  conv2dInputGradF32(gx: number, w: number, gy: number, scratch: number, N: number, C: number, H: number, W: number,
+    O: number, kh: number, kw: number, padH: number, padW: number, strideH: number, strideW: number, dilH: number,
+    dilW: number, outH: number, outW: number, gyImage: number, gxImage: number): void;
 
   // ---- optim.ts (fused optimizer steps: param, grad and state updated in place; flags are 0/1) ----------
   /**

@@ -112,6 +112,12 @@ export interface Backend {
    */
   conv2dColsGemm(y: number, w: number, cols: number, bias: number, N: number, O: number, K: number, L: number,
     colsImage: number, yImage: number, transW?: boolean): void;
+  /**
+   * A convolution's input gradient for one group: gx[n] += col2im(wᵀ · gy[n]) for N images (the caller
+   * zeroes gx); w [O, C·kh·kw]; gy O planes per image, `gyImage` floats apart; gx C planes per image,
+   * `gxImage` floats apart.
+   */
+  conv2dInputGrad(gx: number, w: number, gy: number, N: number, O: number, g: ConvGeometry, gyImage: number, gxImage: number): void;
 
   // fused optimizer steps: param p, grad g and state buffers (n f32s each) updated in place, one call per
   // tensor; state pointers an option does not use may be 0. Formulas in @simdgrad/kernels' abi.ts.

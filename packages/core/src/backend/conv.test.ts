@@ -558,3 +558,28 @@ describe('matmul summing a batch into one C (strideC 0: the conv weight gradient
     }
   });
 });
+
+describe('the input gradient image by image (conv2dInputGrad)', () => {
+  it('matches the reference over the geometry grid (O = 1, 3, 5, 300: one weight block and two), accumulating', () => {
+    const g = new Generator(50);
+    const geos = convGeometries(51).filter((_, i) => i % 3 === 0);
+    geos.forEach((geo, t) => {
+      const O = [1, 3, 5][t % 3]!;
+      const K = geo.C * geo.kh * geo.kw, L = geo.outH * geo.outW;
+      const N = 2, gyImage = (O + 1) * L, gxImage = (geo.C + 2) * geo.H * geo.W;
+      const w = randomF32(g, O * K), gy = randomF32(g, N * gyImage);
+      const init = randomF32(g, N * gxImage);
+      const [a, r] = backends.map((b) => runOn(b, [w, gy], [{ n: N * gxImage, init }], ([wp, gp], [gx]) =>
+        b.conv2dInputGrad(gx!, wp!, gp! + L * 4, N, O, geo, gyImage, gxImage))[0]!);
+      expectClose(a!, r!, 1e-5, 1e-5 * O * geo.kh * geo.kw, `conv2dInputGrad ${show(geo)} O=${O}`);
+    });
+    // more than 256 output channels: the weight is packed per image and block
+    const geo = geometry(2, 6, 7, { k: 3, s: 1, p: 1, d: 1 }, { k: 3, s: 1, p: 1, d: 1 })!;
+    const O = 300, K = 18, L = geo.outH * geo.outW;
+    const w = randomF32(g, O * K), gy = randomF32(g, 2 * O * L);
+    const init = new Float32Array(2 * 2 * 6 * 7);
+    const [a, r] = backends.map((b) => runOn(b, [w, gy], [{ n: init.length, init }], ([wp, gp], [gx]) =>
+      b.conv2dInputGrad(gx!, wp!, gp!, 2, O, geo, O * L, 2 * 6 * 7))[0]!);
+    expectClose(a!, r!, 1e-5, 1e-4 * O, 'conv2dInputGrad O=300');
+  });
+});

@@ -399,6 +399,28 @@ export class ReferenceBackend implements Backend {
         }
   }
 
+  conv2dInputGrad(gx: number, w: number, gy: number, N: number, O: number, g: ConvGeometry, gyImage: number, gxImage: number): void {
+    const f = this.f32();
+    const K = g.C * g.kh * g.kw, L = g.outH * g.outW;
+    for (let n = 0; n < N; n++) {
+      const acc = new Float64Array(g.C * g.H * g.W);
+      for (let c = 0; c < g.C; c++)
+        for (let i = 0; i < g.kh; i++)
+          for (let j = 0; j < g.kw; j++)
+            for (let oh = 0; oh < g.outH; oh++)
+              for (let ow = 0; ow < g.outW; ow++) {
+                const ih = oh * g.strideH - g.padH + i * g.dilH, iw = ow * g.strideW - g.padW + j * g.dilW;
+                if (ih < 0 || ih >= g.H || iw < 0 || iw >= g.W) continue;
+                let s = 0;
+                for (let o = 0; o < O; o++) {
+                  s += f[(w >>> 2) + o * K + (c * g.kh + i) * g.kw + j]! * f[(gy >>> 2) + n * gyImage + o * L + oh * g.outW + ow]!;
+                }
+                acc[(c * g.H + ih) * g.W + iw] += s;
+              }
+      for (let k = 0; k < acc.length; k++) f[(gx >>> 2) + n * gxImage + k] += acc[k]!;
+    }
+  }
+
   // The optimizer steps in float64, element by element, as written in torch/optim (state stored as f32).
   sgdStep(p: number, g: number, buf: number, n: number, lr: number, momentum: number, dampening: number,
     weightDecay: number, nesterov: boolean, firstStep: boolean, maximize: boolean): void {

@@ -352,6 +352,28 @@ export class WasmBackend implements Backend {
     }
   }
 
+  conv2dInputGrad(gx: number, w: number, gy: number, N: number, O: number, g: ConvGeometry, gyImage: number, gxImage: number): void {
+    const K = g.C * g.kh * g.kw, L = g.outH * g.outW;
+    if (this.pool !== null && this.threads > 1 && N * O * K * L >= PAR_MATMUL_MIN) {
+      // on the pool: the batch's gcol through the (split) matmul, then col2im image by image
+      const gcol = this.heap.alloc(N * K * L * 4);
+      try {
+        this.conv2dColsGemm(gcol, w, gy, 0, N, K, O, L, gyImage, K * L, true);
+        for (let n = 0; n < N; n++) this.col2im(gx + n * gxImage * 4, gcol + n * K * L * 4, g);
+      } finally {
+        this.heap.free(gcol);
+      }
+      return;
+    }
+    const scratch = this.heap.alloc(this.k.conv2dInputGradScratchBytes(K, O, L));
+    try {
+      this.k.conv2dInputGradF32(gx, w, gy, scratch, N, g.C, g.H, g.W, O, g.kh, g.kw, g.padH, g.padW, g.strideH, g.strideW,
+        g.dilH, g.dilW, g.outH, g.outW, gyImage, gxImage);
+    } finally {
+      this.heap.free(scratch);
+    }
+  }
+
   maxPool2d(out: number, argmax: number, x: number, planes: number, g: Pool2dGeometry): void {
     this.k.maxPool2dF32(out, argmax, x, planes, g.H, g.W, g.kh, g.kw, g.padH, g.padW, g.strideH, g.strideW,
       g.dilH, g.dilW, g.outH, g.outW);

@@ -107,13 +107,10 @@ export function conv2d(x0: Tensor, w0: Tensor, b0?: Tensor | null, options: Conv
     }
     if (x0.requiresGrad) {
       gx = fullOf([N, C, H, W], 0);
-      const gcol = empty([N, K, L]);
       for (let gi = 0; gi < groups; gi++) {
-        // gcol[n] [K, L] = w[group]ᵀ [K, Og] · gy[n, group] [Og, L]
-        be.conv2dColsGemm(gcol.ptr, w.ptr + gi * Og * K * 4, gy.ptr + gi * Og * L * 4, 0, N, K, Og, L, O * L, K * L, true);
-        for (let n = 0; n < N; n++) be.col2im(gx.ptr + ((n * C + gi * Cg) * H * W) * 4, gcol.ptr + n * K * L * 4, g);
+        // gx[n, group] += col2im(w[group]ᵀ [K, Og] · gy[n, group] [Og, L]), image by image
+        be.conv2dInputGrad(gx.ptr + gi * Cg * H * W * 4, w.ptr + gi * Og * K * 4, gy.ptr + gi * Og * L * 4, N, Og, g, O * L, C * H * W);
       }
-      gcol.dispose();
     }
     if (b0?.requiresGrad) {
       gb = empty([O]);
@@ -163,14 +160,11 @@ function conv2dDirect(x0: Tensor, w0: Tensor, b0: Tensor | null | undefined, x: 
       }
     }
     if (x0.requiresGrad) {
-      // the input gradient as in the GEMM path: gcol = wᵀ · gy per image, scattered back by col2im
+      // the input gradient as in the GEMM path: col2im(wᵀ · gy) image by image
       gx = fullOf([N, C, H, W], 0);
-      const gcol = empty([N, K, L]);
       for (let gi = 0; gi < groups; gi++) {
-        be.conv2dColsGemm(gcol.ptr, w.ptr + gi * Og * K * 4, gy.ptr + gi * Og * L * 4, 0, N, K, Og, L, O * L, K * L, true);
-        for (let n = 0; n < N; n++) be.col2im(gx.ptr + ((n * C + gi * Cg) * H * W) * 4, gcol.ptr + n * K * L * 4, g);
+        be.conv2dInputGrad(gx.ptr + gi * Cg * H * W * 4, w.ptr + gi * Og * K * 4, gy.ptr + gi * Og * L * 4, N, Og, g, O * L, C * H * W);
       }
-      gcol.dispose();
     }
     if (b0?.requiresGrad) {
       gb = empty([O]);
