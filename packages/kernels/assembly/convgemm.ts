@@ -11,7 +11,7 @@
 // Same blocking ideas as matmul.ts (see there for the register budget of the 4×8 tile).
 
 import { madd } from './common';
-import { col2imF32 } from './conv';
+import { col2imF32, im2colF32 } from './conv';
 
 // @ts-ignore: decorator
 @inline const MR: i32 = 4;
@@ -91,6 +91,40 @@ function gemmBlock(yn: usize, ap: usize, cn: usize, panel: usize, tile: usize, k
       micro4x8Strided(kc, as, bp, ldb, yn + ((<usize>o * <usize>L + <usize>j) << 2), ld, min(MR, O - o), width,
         add, bias, o, tile);
       as += sliverA;
+    }
+  }
+}
+
+/**
+ * A convolution's forward pass for one group, image by image: cols[n] = im2col(x[n]) (kept: the weight
+ * gradient needs it), then y[n] = w · cols[n] + bias while cols[n] is still in cache. w: [O, K] with
+ * K = C·kh·kw; x: N images of C planes [H, W], `xImage` floats apart; cols: N matrices [K, L], `colsImage`
+ * floats apart; y: N images of O planes, `yImage` floats apart (overwritten); bias = 0: none. scratch:
+ * conv2dColsGemmScratchBytes(O, K) bytes. The weight is packed once when K ≤ 256, else per image and block.
+ */
+export function conv2dForwardF32(y: usize, x: usize, w: usize, bias: usize, cols: usize, scratch: usize, N: i32, C: i32,
+  H: i32, W: i32, O: i32, kh: i32, kw: i32, padH: i32, padW: i32, strideH: i32, strideW: i32, dilH: i32, dilW: i32,
+  outH: i32, outW: i32, xImage: i32, yImage: i32, colsImage: i32): void {
+  const K = C * kh * kw, L = outH * outW;
+  if (N <= 0 || O <= 0 || L <= 0) return;
+  if (K <= 0) {
+    conv2dColsGemmF32(y, w, cols, bias, scratch, N, O, K, L, colsImage, yImage, 0);
+    return;
+  }
+  const kcMax = min(K, KC);
+  const ap = scratch;
+  const panel = ap + ((<usize>((O + MR - 1) / MR * MR) * <usize>kcMax) << 2);
+  const tile = panel + ((<usize>kcMax * <usize>NR) << 2);
+  const single = K <= KC;
+  if (single) packWeight(ap, w, <usize>K << 2, O, K);
+  for (let n = 0; n < N; n++) {
+    const cn = cols + ((<usize>n * <usize>colsImage) << 2);
+    im2colF32(cn, x + ((<usize>n * <usize>xImage) << 2), C, H, W, kh, kw, padH, padW, strideH, strideW, dilH, dilW, outH, outW);
+    const yn = y + ((<usize>n * <usize>yImage) << 2);
+    for (let pc = 0; pc < K; pc += KC) {
+      const kc = min(KC, K - pc);
+      if (!single) packWeight(ap, w + (<usize>pc << 2), <usize>K << 2, O, kc);
+      gemmBlock(yn, ap, cn + ((<usize>pc * <usize>L) << 2), panel, tile, kc, O, L, pc > 0, pc + kc >= K ? bias : 0);
     }
   }
 }

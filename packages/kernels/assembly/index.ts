@@ -7,7 +7,8 @@ export { fillF32, fillI32, copyBytes, stridedCopy32, copyStrided32, castI32ToF32
 export { indexSelect32, indexAddF32, gather32, scatterAddF32, findOutOfRangeI32, countNonFiniteF32 } from './gather';
 export { im2colF32, col2imF32, maxPool2dF32, maxPool2dGradF32, avgPool2dF32, avgPool2dGradF32, addBiasNCHWF32, biasGradNCHWF32 } from './conv';
 export { conv2dDirectF32, conv2dWeightGradDirectF32 } from './convdirect';
-export { conv2dColsGemmScratchBytes, conv2dColsGemmF32, conv2dInputGradScratchBytes, conv2dInputGradF32 } from './convgemm';
+export { conv2dColsGemmScratchBytes, conv2dColsGemmF32, conv2dInputGradScratchBytes, conv2dInputGradF32,
+  conv2dForwardF32 } from './convgemm';
 export { maxPool2dGradSetF32 } from './conv';
 export { sgdStepF32, adamStepF32, rmspropStepF32, adagradStepF32, normPartialF32 } from './optim';
 export { rfftPlanBytes, rfftScratchBytes, rfftPlanF32, rfftF32, frameF32, complexPowerF32, deltasF32 } from './audio';

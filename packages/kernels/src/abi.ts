@@ -157,6 +157,14 @@ export interface KernelExports {
    */
   conv2dColsGemmF32(y: number, w: number, cols: number, bias: number, scratch: number, N: number, O: number, K: number,
     L: number, colsImage: number, yImage: number, transW: number): void;
+  /**
+   * A convolution's forward pass for one group, image by image: cols[n] = im2col(x[n]) (kept), then y[n] =
+   * w · cols[n] + bias while cols[n] is in cache (bias = 0: none). w [O, C·kh·kw]; x, y and cols hold N
+   * images `xImage`, `yImage`, `colsImage` floats apart; scratch: conv2dColsGemmScratchBytes(O, K) bytes.
+   */
+  conv2dForwardF32(y: number, x: number, w: number, bias: number, cols: number, scratch: number, N: number, C: number,
+    H: number, W: number, O: number, kh: number, kw: number, padH: number, padW: number, strideH: number, strideW: number,
+    dilH: number, dilW: number, outH: number, outW: number, xImage: number, yImage: number, colsImage: number): void;
   /** Bytes of scratch `conv2dInputGradF32` needs for K = C·kh·kw taps, O output channels and L outputs per image. */
   conv2dInputGradScratchBytes(K: number, O: number, L: number): number;
   /**

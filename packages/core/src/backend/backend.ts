@@ -113,6 +113,13 @@ export interface Backend {
   conv2dColsGemm(y: number, w: number, cols: number, bias: number, N: number, O: number, K: number, L: number,
     colsImage: number, yImage: number, transW?: boolean): void;
   /**
+   * A convolution's forward pass for one group: cols[n] = im2col(x[n]) (kept for the weight gradient) and
+   * y[n] = w · cols[n] + bias (0 = none) for N images (x, y, cols `xImage`, `yImage`, `colsImage` floats
+   * apart; w [O, C·kh·kw]). Overwrites cols and y.
+   */
+  conv2dForward(y: number, x: number, w: number, bias: number, cols: number, N: number, O: number, g: ConvGeometry,
+    xImage: number, yImage: number, colsImage: number): void;
+  /**
    * A convolution's input gradient for one group: gx[n] += col2im(wᵀ · gy[n]) for N images (the caller
    * zeroes gx); w [O, C·kh·kw]; gy O planes per image, `gyImage` floats apart; gx C planes per image,
    * `gxImage` floats apart.

@@ -583,3 +583,25 @@ describe('the input gradient image by image (conv2dInputGrad)', () => {
     expectClose(a!, r!, 1e-5, 1e-4 * O, 'conv2dInputGrad O=300');
   });
 });
+
+describe('the forward pass image by image (conv2dForward)', () => {
+  it('writes im2col into cols and y = w · cols + bias like the reference (K past one 256 block too)', () => {
+    const g = new Generator(52);
+    const geos = [...convGeometries(53).filter((_, i) => i % 3 === 0),
+      geometry(30, 5, 6, { k: 3, s: 1, p: 1, d: 1 }, { k: 3, s: 1, p: 1, d: 1 })!]; // K = 270
+    geos.forEach((geo, t) => {
+      const O = [1, 4, 6][t % 3]!;
+      const K = geo.C * geo.kh * geo.kw, L = geo.outH * geo.outW;
+      const N = 2, xImage = (geo.C + 1) * geo.H * geo.W, yImage = (O + 1) * L, colsImage = K * L + 4;
+      const x = randomF32(g, N * xImage), w = randomF32(g, O * K), bias = randomF32(g, O);
+      const withBias = t % 2 === 0;
+      const [a, r] = backends.map((b) => runOn(b, [x, w, bias], [{ n: N * yImage }, { n: N * colsImage }], ([xp, wp, bp], [y, cols]) =>
+        b.conv2dForward(y!, xp!, wp!, withBias ? bp! : 0, cols!, N, O, geo, xImage, yImage, colsImage)));
+      for (let n = 0; n < N; n++) {
+        const at = (d: Data, off: number, len: number) => d.slice(off, off + len);
+        expectEqual(at(a![1]!, n * colsImage, K * L), at(r![1]!, n * colsImage, K * L), `cols ${show(geo)} image ${n}`);
+        expectClose(at(a![0]!, n * yImage, O * L), at(r![0]!, n * yImage, O * L), 1e-5, 1e-5 * K, `y ${show(geo)} O=${O} image ${n}`);
+      }
+    });
+  });
+});

@@ -399,6 +399,13 @@ export class ReferenceBackend implements Backend {
         }
   }
 
+  conv2dForward(y: number, x: number, w: number, bias: number, cols: number, N: number, O: number, g: ConvGeometry,
+    xImage: number, yImage: number, colsImage: number): void {
+    const K = g.C * g.kh * g.kw, L = g.outH * g.outW;
+    for (let n = 0; n < N; n++) this.im2col(cols + n * colsImage * 4, x + n * xImage * 4, g);
+    this.conv2dColsGemm(y, w, cols, bias, N, O, K, L, colsImage, yImage);
+  }
+
   conv2dInputGrad(gx: number, w: number, gy: number, N: number, O: number, g: ConvGeometry, gyImage: number, gxImage: number): void {
     const f = this.f32();
     const K = g.C * g.kh * g.kw, L = g.outH * g.outW;

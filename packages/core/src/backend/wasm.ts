@@ -352,6 +352,24 @@ export class WasmBackend implements Backend {
     }
   }
 
+  conv2dForward(y: number, x: number, w: number, bias: number, cols: number, N: number, O: number, g: ConvGeometry,
+    xImage: number, yImage: number, colsImage: number): void {
+    const K = g.C * g.kh * g.kw, L = g.outH * g.outW;
+    if (this.pool !== null && this.threads > 1 && N * O * K * L >= PAR_MATMUL_MIN) {
+      // on the pool: every image's im2col, then the batched GEMM split over the threads
+      for (let n = 0; n < N; n++) this.im2col(cols + n * colsImage * 4, x + n * xImage * 4, g);
+      this.conv2dColsGemm(y, w, cols, bias, N, O, K, L, colsImage, yImage);
+      return;
+    }
+    const scratch = this.heap.alloc(this.k.conv2dColsGemmScratchBytes(O, K));
+    try {
+      this.k.conv2dForwardF32(y, x, w, bias, cols, scratch, N, g.C, g.H, g.W, O, g.kh, g.kw, g.padH, g.padW, g.strideH,
+        g.strideW, g.dilH, g.dilW, g.outH, g.outW, xImage, yImage, colsImage);
+    } finally {
+      this.heap.free(scratch);
+    }
+  }
+
   conv2dInputGrad(gx: number, w: number, gy: number, N: number, O: number, g: ConvGeometry, gyImage: number, gxImage: number): void {
     const K = g.C * g.kh * g.kw, L = g.outH * g.outW;
     if (this.pool !== null && this.threads > 1 && N * O * K * L >= PAR_MATMUL_MIN) {

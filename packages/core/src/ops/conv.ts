@@ -77,19 +77,14 @@ export function conv2d(x0: Tensor, w0: Tensor, b0?: Tensor | null, options: Conv
   const x = contiguous(x0), w = contiguous(w0);
   const be = x.backend;
   if (strideW === 1 && K <= DIRECT_MAX_TAPS) return conv2dDirect(x0, w0, b0, x, w, g, N, O, groups);
-  // cols[n, group] = im2col of that image's group of channels: [N, groups, K, L]
+  // cols[n, group] = im2col of that image's group of channels: [N, groups, K, L], kept for the weight
+  // gradient; y[n, group] [Og, L] = w[group] [Og, K] · cols[n, group] [K, L] + b[group], image by image
   const cols = empty([N, groups, K, L]);
-  for (let n = 0; n < N; n++) {
-    for (let gi = 0; gi < groups; gi++) {
-      be.im2col(cols.ptr + ((n * groups + gi) * K * L) * 4, x.ptr + ((n * C + gi * Cg) * H * W) * 4, g);
-    }
-  }
   const y = empty([N, O, outH, outW]);
   const b = b0 ? contiguous(b0) : null;
   for (let gi = 0; gi < groups; gi++) {
-    // y[n, group] [Og, L] = w[group] [Og, K] · cols[n, group] [K, L] + b[group], batched over n
-    be.conv2dColsGemm(y.ptr + gi * Og * L * 4, w.ptr + gi * Og * K * 4, cols.ptr + gi * K * L * 4, b ? b.ptr + gi * Og * 4 : 0,
-      N, Og, K, L, groups * K * L, O * L);
+    be.conv2dForward(y.ptr + gi * Og * L * 4, x.ptr + gi * Cg * H * W * 4, w.ptr + gi * Og * K * 4, b ? b.ptr + gi * Og * 4 : 0,
+      cols.ptr + gi * K * L * 4, N, Og, g, C * H * W, O * L, groups * K * L);
   }
   const inputs = b0 ? [x0, w0, b0] : [x0, w0];
   record(y, 'conv2d', inputs, (gy0) => {
