@@ -1,17 +1,65 @@
 // The kernel loader of @simdgrad/kernels (tested here: that package builds everything under src/ into dist/).
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { detectFeatures, kernelBytes, loadKernels } from '@simdgrad/kernels';
+import { detectFeatures, kernelBytes, loadKernels, withSharedMemoryImport } from '@simdgrad/kernels';
 
 const built = (name: string) => new Uint8Array(readFileSync(new URL(`../../kernels/build/${name}.wasm`, import.meta.url)));
 
 describe('kernel loader', () => {
   it('decodes each embedded build to the bytes the build wrote', async () => {
-    for (const [build, shared, file] of [['simd', false, 'kernels-simd'], ['relaxed', false, 'kernels-relaxed'], ['simd', true, 'kernels-simd-shared']] as const) {
-      const bytes = await kernelBytes(build, shared);
+    for (const [build, file] of [['simd', 'kernels-simd'], ['relaxed', 'kernels-relaxed']] as const) {
+      const bytes = await kernelBytes(build);
       expect(bytes.buffer.byteLength, `${file}: owns its buffer`).toBe(bytes.length);
       expect(bytes, file).toEqual(built(file));
     }
+  });
+
+  it('derives the shared-memory variant by rewriting only the memory import', async () => {
+    const plain = await kernelBytes('simd');
+    const shared = await kernelBytes('simd', true);
+    expect(WebAssembly.validate(shared)).toBe(true);
+    // the plain build imports (memory 1) = flag 0, min 1; the shared one (memory 1 65536 shared) = 3, 1, 80 80 04
+    const find = (b: Uint8Array, seq: number[]) => b.findIndex((_, i) => seq.every((v, j) => b[i + j] === v));
+    const name = [6, ...Array.from('memory', (c) => c.charCodeAt(0)), 2];
+    const at = find(plain, name);
+    expect(at).toBeGreaterThan(8);
+    expect(Array.from(plain.subarray(at + name.length, at + name.length + 2))).toEqual([0, 1]);
+    expect(Array.from(shared.subarray(at + name.length, at + name.length + 5))).toEqual([3, 1, 0x80, 0x80, 4]);
+    expect(shared.length).toBe(plain.length + 3);
+    // everything after the import is byte for byte the same
+    expect(shared.subarray(at + name.length + 5)).toEqual(plain.subarray(at + name.length + 2));
+    const memory = new WebAssembly.Memory({ initial: 4, maximum: 64, shared: true });
+    const k = await loadKernels({ memory });
+    expect(k.shared).toBe(true);
+    expect(k.exports.heapBase()).toBe((await loadKernels({ memory: new WebAssembly.Memory({ initial: 4 }) })).exports.heapBase());
+    // a plain build refuses a shared memory, which is why the rewrite exists
+    await expect(WebAssembly.instantiate(plain, { env: { memory } })).rejects.toThrow();
+  });
+
+  it('rewrites the import in hand-made modules (other imports first, a section size that grows a byte) and refuses others', () => {
+    const leb = (v: number) => { const o: number[] = []; do { let b = v & 0x7f; v >>>= 7; if (v) b |= 0x80; o.push(b); } while (v); return o; };
+    const str = (s: string) => [s.length, ...Array.from(s, (c) => c.charCodeAt(0))];
+    const module = (imports: number[][]) => {
+      // a function import needs a type section; a long module name makes the section size cross 127 (a 2-byte LEB)
+      const types = [1, 0x60, 0, 0]; // one type: [] → []
+      const body = [imports.length, ...imports.flat()];
+      return new Uint8Array([0, 0x61, 0x73, 0x6d, 1, 0, 0, 0, 1, types.length, ...types, 2, ...leb(body.length), ...body]);
+    };
+    const fn = [...str('env'), ...str('f'), 0x00, 0];
+    const mem = (limits: number[]) => [...str('env'), ...str('memory'), 0x02, ...limits];
+    for (const [limits, pad] of [[[0, 2], 0], [[1, 2, 10], 0], [[0, 2], 120]] as const) {
+      const long = [...str('e'.repeat(pad + 1)), ...str('g'), 0x03, 0x7f, 0];
+      const src = module([fn, long, mem([...limits])]);
+      expect(WebAssembly.validate(src), `source ${limits} ${pad}`).toBe(true);
+      const out = withSharedMemoryImport(src);
+      expect(WebAssembly.validate(out), `shared ${limits} ${pad}`).toBe(true);
+      const m = new WebAssembly.Module(out);
+      expect(WebAssembly.Module.imports(m).map((i) => i.kind)).toEqual(['function', 'global', 'memory']);
+      const memory = new WebAssembly.Memory({ initial: 2, maximum: 16, shared: true });
+      expect(() => new WebAssembly.Instance(m, { env: { f: () => {}, memory }, ['e'.repeat(pad + 1)]: { g: 1 } })).not.toThrow();
+    }
+    expect(() => withSharedMemoryImport(module([fn]))).toThrow('kernels: the module imports no memory');
+    expect(() => withSharedMemoryImport(new Uint8Array([1, 2, 3]))).toThrow('kernels: not a WebAssembly module');
   });
 
   it('loads the build asked for, the early-read one or not', async () => {

@@ -5,9 +5,9 @@ export function heapBase(): usize {
   return __heap_base;
 }
 
-/** Bit 0: relaxed-SIMD build; bit 1: shared-memory (threads) build. */
+/** Bit 0: relaxed-SIMD build. (A shared-memory instance is the same code on a rewritten memory import.) */
 export function variant(): i32 {
-  return (ASC_FEATURE_RELAXED_SIMD ? 1 : 0) | (ASC_FEATURE_THREADS ? 2 : 0);
+  return ASC_FEATURE_RELAXED_SIMD ? 1 : 0;
 }
 
 /** c + a * b on 4 lanes: fused (relaxed_madd) in the relaxed build, mul then add otherwise. */

@@ -15,8 +15,10 @@
  */
 import type { KernelExports } from './abi.js';
 import { wasmBase64 } from './generated/wasm-bytes.js';
+import { withSharedMemoryImport } from './shared-memory.js';
 
 export * from './abi.js';
+export { SHARED_MAX_PAGES, withSharedMemoryImport } from './shared-memory.js';
 
 /** Which compiled variant runs. */
 export type KernelBuild = 'simd' | 'relaxed';
@@ -58,13 +60,17 @@ function decodeBase64(b64: string): Uint8Array<ArrayBuffer> {
   return bytes;
 }
 
-function variantName(build: KernelBuild, shared: boolean): keyof typeof wasmBase64 {
+function variantName(build: KernelBuild, shared: boolean): string {
   return shared ? `${build}-shared` : build;
 }
 
-/** The raw bytes of one build (for workers, tools and size reports). */
+/**
+ * The raw bytes of one build (for workers, tools and size reports); `shared`: the same code with a
+ * shared memory import (see shared-memory.ts).
+ */
 export async function kernelBytes(build: KernelBuild, shared = false): Promise<Uint8Array<ArrayBuffer>> {
-  return decodeBase64(await wasmBase64[variantName(build, shared)]());
+  const bytes = decodeBase64(await wasmBase64[build]());
+  return shared ? withSharedMemoryImport(bytes) : bytes;
 }
 
 /** A tiny module with one v128 function: does this runtime run WebAssembly SIMD at all? */
