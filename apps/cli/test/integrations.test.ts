@@ -4,12 +4,12 @@
 // Every run is tiny (1–2 epochs on a few samples); the tests run concurrently.
 import { execFile } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadOrt } from './ort.js';
 
 const ROOT = resolve(fileURLToPath(new URL('../../..', import.meta.url)));
 const CLI = join(ROOT, 'apps/cli/dist/main.js');
@@ -199,16 +199,7 @@ describe('simdgrad integrations', () => {
     got.forEach((v, i) => expect(Math.abs(v - want[i]!), `class ${i}`).toBeLessThan(1e-4));
 
     // onnxruntime-node is a dev dependency of the core, resolved from there by path
-    interface Ort {
-      InferenceSession: { create(b: Uint8Array): Promise<{ run(feeds: Record<string, unknown>): Promise<Record<string, { data: Float32Array }>> }> };
-      Tensor: new (type: string, data: Float32Array, dims: number[]) => unknown;
-    }
-    let ort: Ort | null = null;
-    try {
-      ort = createRequire(join(ROOT, 'packages/core/package.json'))('onnxruntime-node') as Ort;
-    } catch {
-      ort = null; // not installed: the importer check above stands alone
-    }
+    const ort = loadOrt(ROOT);
     if (ort !== null) {
       const session = await ort.InferenceSession.create(bytes);
       const r = await session.run({ input: new ort.Tensor('float32', pixels, [1, 1, 28, 28]) });

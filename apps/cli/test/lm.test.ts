@@ -4,10 +4,10 @@
 import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { createRequire } from 'node:module';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadOrt } from './ort.js';
 
 const ROOT = resolve(fileURLToPath(new URL('../../..', import.meta.url)));
 const CLI = join(ROOT, 'apps/cli/dist/main.js');
@@ -236,16 +236,7 @@ describe('export of language models', () => {
     const got = importModel(bytes).forward(tensor(ids, { shape: [1, ids.length], dtype: 'int32' })).toFloat32Array();
     expect(got.length).toBe(7 * 65);
     got.forEach((v, i) => expect(Math.abs(v - want[i]!), `logit ${i}`).toBeLessThan(1e-4));
-    interface Ort {
-      InferenceSession: { create(b: Uint8Array): Promise<{ run(feeds: Record<string, unknown>): Promise<Record<string, { data: Float32Array }>> }> };
-      Tensor: new (type: string, data: BigInt64Array, dims: number[]) => unknown;
-    }
-    let ort: Ort | null = null;
-    try {
-      ort = createRequire(join(ROOT, 'packages/core/package.json'))('onnxruntime-node') as Ort;
-    } catch {
-      ort = null; // not installed: the importer check above stands alone
-    }
+    const ort = loadOrt(ROOT);
     if (ort !== null) {
       const session = await ort.InferenceSession.create(bytes);
       const r = await session.run({ input: new ort.Tensor('int64', BigInt64Array.from(ids, (v) => BigInt(v)), [1, ids.length]) });
