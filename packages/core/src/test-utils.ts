@@ -5,7 +5,7 @@ import { ReferenceBackend } from './backend/reference.js';
 import { createWasmBackend } from './backend/wasm.js';
 import { setBackend } from './engine.js';
 import { gradcheck } from './autograd/gradcheck.js';
-import { scope } from './memory.js';
+import { keep, scope } from './memory.js';
 import { manualSeed, tensor } from './ops/creation.js';
 import { Generator } from './random.js';
 import type { Tensor } from './tensor.js';
@@ -102,4 +102,23 @@ export function put(b: Backend, data: Data): number {
 export function get(b: Backend, p: number, n: number, dtype: DType = 'float32'): Data {
   const v = b.heap.views();
   return (dtype === 'int32' ? v.i32 : v.f32).slice(p >>> 2, (p >>> 2) + n);
+}
+
+/** Replaces `p.grad` with a kept tensor of `g` (in `p`'s shape), freeing the old one, as `backward()` would. */
+export function setGrad(p: Tensor, g: number[]): void {
+  p.grad?.dispose();
+  p.grad = keep(tensor(g, { shape: p.shape }));
+}
+
+/**
+ * Takes one optimizer step per gradient of `grads` and checks the parameter after step i against
+ * `want[i]` (e.g. the optimizer's formulas written out in float64).
+ */
+export function expectSteps(opt: { step(): void }, p: Tensor, grads: number[][], want: number[][], tol = 1e-6): void {
+  expect(want.length, 'expectSteps: one expected parameter per step').toBe(grads.length);
+  grads.forEach((g, i) => {
+    setGrad(p, g);
+    opt.step();
+    expectAllClose(p.toFloat32Array(), want[i]!, tol, tol, `step ${i + 1}`);
+  });
 }

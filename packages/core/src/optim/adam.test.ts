@@ -1,21 +1,14 @@
 // Adam, AMSGrad and AdamW: the first two steps against torch.optim's formulas in float64, on both backends.
 import { beforeEach, describe, expect, it } from 'vitest';
 import { setBackend } from '../engine.js';
-import { keep } from '../memory.js';
 import { tensor } from '../ops/creation.js';
-import type { Tensor } from '../tensor.js';
-import { expectAllClose, getBackends } from '../test-utils.js';
+import { expectAllClose, expectSteps, getBackends, setGrad } from '../test-utils.js';
 import { Adam, AdamW, type AdamOptions } from './adam.js';
 
 const P0 = [1, -2, 3.5, 0.25, -0.75];
 const G1 = [0.5, -1, 2, 0, 0.3];
 // smaller than G1 where it matters, so v falls and amsgrad's running max differs from v
 const G2 = [-0.05, 0.5, 0.01, 4, -0.1];
-
-function setGrad(p: Tensor, g: number[]): void {
-  p.grad?.dispose();
-  p.grad = keep(tensor(g));
-}
 
 /** torch.optim.Adam / AdamW element by element in float64: the parameter after each step. */
 function expected(o: AdamOptions, decoupled: boolean, grads: number[][]): number[][] {
@@ -53,13 +46,7 @@ describe.each(['wasm', 'reference'] as const)('Adam and AdamW on %s', (backend) 
     const o = { ...base, ...opts };
     const p = tensor(P0, { requiresGrad: true });
     const opt = decoupled ? new AdamW([p], o) : new Adam([p], o);
-    const want = expected(o, decoupled, [G1, G2]);
-    setGrad(p, G1);
-    opt.step();
-    expectAllClose(p.toFloat32Array(), want[0]!, 1e-6, 1e-6, 'step 1');
-    setGrad(p, G2);
-    opt.step();
-    expectAllClose(p.toFloat32Array(), want[1]!, 1e-6, 1e-6, 'step 2');
+    expectSteps(opt, p, [G1, G2], expected(o, decoupled, [G1, G2]));
   });
 
   it('amsgrad changes the second step where v falls', () => {

@@ -6,17 +6,12 @@ import { SimdgradError } from '../errors.js';
 import { keep, liveTensorCount, scope } from '../memory.js';
 import { manualSeed, randn, tensor, zeros } from '../ops/creation.js';
 import type { Tensor } from '../tensor.js';
-import { getBackends } from '../test-utils.js';
+import { getBackends, setGrad } from '../test-utils.js';
 import { Adagrad } from './adagrad.js';
 import { Adam, AdamW } from './adam.js';
 import type { Optimizer, OptimizerStateDict } from './optimizer.js';
 import { RMSprop } from './rmsprop.js';
 import { SGD } from './sgd.js';
-
-function setGrad(p: Tensor, g: number[]): void {
-  p.grad?.dispose();
-  p.grad = keep(tensor(g, { shape: p.shape }));
-}
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Make = (params: Tensor[][]) => Optimizer<any>;

@@ -1,20 +1,13 @@
 // SGD: the first two steps against the formulas of torch.optim.SGD written out in float64, on both backends.
 import { beforeEach, describe, expect, it } from 'vitest';
 import { setBackend } from '../engine.js';
-import { keep } from '../memory.js';
 import { tensor } from '../ops/creation.js';
-import type { Tensor } from '../tensor.js';
-import { expectAllClose, getBackends } from '../test-utils.js';
+import { expectAllClose, expectSteps, getBackends, setGrad } from '../test-utils.js';
 import { SGD, type SGDOptions } from './sgd.js';
 
 const P0 = [1, -2, 3.5, 0.25, -0.75];
 const G1 = [0.5, -1, 2, 0, 0.3];
 const G2 = [-0.25, 0.5, 1, 4, -0.1];
-
-function setGrad(p: Tensor, g: number[]): void {
-  p.grad?.dispose();
-  p.grad = keep(tensor(g));
-}
 
 /** PyTorch's SGD, element by element in float64: the parameter after each step. */
 function expected(o: SGDOptions, grads: number[][]): number[][] {
@@ -51,13 +44,7 @@ describe.each(['wasm', 'reference'] as const)('SGD on %s', (backend) => {
     const o = { ...base, ...opts };
     const p = tensor(P0, { requiresGrad: true });
     const opt = new SGD([p], o);
-    const want = expected(o, [G1, G2]);
-    setGrad(p, G1);
-    opt.step();
-    expectAllClose(p.toFloat32Array(), want[0]!, 1e-6, 1e-6, 'step 1');
-    setGrad(p, G2);
-    opt.step();
-    expectAllClose(p.toFloat32Array(), want[1]!, 1e-6, 1e-6, 'step 2');
+    expectSteps(opt, p, [G1, G2], expected(o, [G1, G2]));
   });
 
   it('a hand-computed case: momentum 0.9, lr 0.1', () => {
