@@ -4,6 +4,7 @@ import { Plot } from '../../shared/chart.js';
 import { byId, mountNav, showEngineStatus, showError } from '../../shared/layout.js';
 import { WorkerClient } from '../../shared/worker-client.js';
 import { divergingColor, sequentialColor } from '../../shared/scale.js';
+import { ProbabilityBars } from '../../shared/prob-bars.js';
 import { DrawPad } from './draw-pad.js';
 import { toUciPixels } from './downsample.js';
 import type { DigitsIn, DigitsOut } from './messages.js';
@@ -49,25 +50,7 @@ let lastPixels: Float32Array | null = null;
 let predictId = 0;
 let sampleIndex = 0;
 
-// probability bars, one row per class
-const bars: HTMLElement[] = [];
-const values: HTMLElement[] = [];
-const names: HTMLElement[] = [];
-for (let k = 0; k < 10; k++) {
-  const name = document.createElement('span');
-  name.textContent = String(k);
-  const track = document.createElement('div');
-  const bar = document.createElement('div');
-  bar.className = 'bar';
-  bar.style.width = '0%';
-  track.append(bar);
-  const value = document.createElement('span');
-  value.textContent = '–';
-  el.probs.append(name, track, value);
-  bars.push(bar);
-  values.push(value);
-  names.push(name);
-}
+const bars = new ProbabilityBars(el.probs, 10);
 
 /** Draws a square grey image of raw pixels (0..maxPixel) into a canvas of its size. */
 function drawImage(canvas: HTMLCanvasElement, pixels: Float32Array, side: number, maxPixel: number): void {
@@ -87,8 +70,7 @@ function showPixels(pixels: Float32Array): void {
 
 /** Class names on the probability bars. */
 function showClassNames(): void {
-  const { classes } = DATASET_INFO[dataset];
-  names.forEach((n, k) => { n.textContent = classes[k]!; });
+  bars.setNames(DATASET_INFO[dataset].classes);
 }
 
 /** The layout for a data set: drawing and attributions for UCI digits, a gallery for Fashion-MNIST. */
@@ -127,15 +109,10 @@ function showProbs(probs: Float32Array | null): void {
   if (!probs) {
     el.prediction.textContent = trained ? '–' : 'train first';
     delete el.prediction.dataset['class'];
+    bars.clear();
     return;
   }
-  let best = 0;
-  for (let k = 1; k < 10; k++) if (probs[k]! > probs[best]!) best = k;
-  for (let k = 0; k < 10; k++) {
-    bars[k]!.style.width = `${(100 * probs[k]!).toFixed(1)}%`;
-    values[k]!.textContent = `${(100 * probs[k]!).toFixed(1)}%`;
-    names[k]!.classList.toggle('best', k === best);
-  }
+  const best = bars.show(probs);
   el.prediction.textContent = DATASET_INFO[dataset].classes[best]!;
   el.prediction.dataset['class'] = String(best);
   el.prediction.dataset['probability'] = String(probs[best]);

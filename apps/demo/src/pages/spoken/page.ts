@@ -1,6 +1,7 @@
 // The spoken-digits page: record from the microphone (or upload a WAV), recognise in the worker,
 // show the log-mel spectrogram the model sees and its class probabilities.
 import { byId, mountNav, showEngineStatus, showError } from '../../shared/layout.js';
+import { ProbabilityBars } from '../../shared/prob-bars.js';
 import { sequentialColor } from '../../shared/scale.js';
 import { WorkerClient } from '../../shared/worker-client.js';
 import type { SpokenIn, SpokenOut } from './messages.js';
@@ -21,22 +22,7 @@ const el = {
   source: byId('source'),
 };
 
-const bars: HTMLElement[] = [], values: HTMLElement[] = [], names: HTMLElement[] = [];
-for (let k = 0; k < 10; k++) {
-  const name = document.createElement('span');
-  name.textContent = String(k);
-  const track = document.createElement('div');
-  const bar = document.createElement('div');
-  bar.className = 'bar';
-  bar.style.width = '0%';
-  track.append(bar);
-  const value = document.createElement('span');
-  value.textContent = '–';
-  el.probs.append(name, track, value);
-  bars.push(bar);
-  values.push(value);
-  names.push(name);
-}
+const bars = new ProbabilityBars(el.probs, 10);
 
 /** bands × frames values, row 0 = lowest band, drawn with low frequencies at the bottom. */
 function drawSpectrogram(logMel: Float32Array, bands: number, frames: number): void {
@@ -76,11 +62,7 @@ function drawWave(wave: Float32Array): void {
 function showResult(m: Extract<SpokenOut, { type: 'result' }>): void {
   drawSpectrogram(m.logMel, m.bands, m.frames);
   drawWave(m.wave);
-  for (let k = 0; k < 10; k++) {
-    bars[k]!.style.width = `${(100 * m.probs[k]!).toFixed(1)}%`;
-    values[k]!.textContent = `${(100 * m.probs[k]!).toFixed(1)}%`;
-    names[k]!.classList.toggle('best', k === m.digit);
-  }
+  bars.show(m.probs);
   el.prediction.textContent = String(m.digit);
   Object.assign(el.prediction.dataset, { class: String(m.digit), probability: String(m.probs[m.digit]), source: m.source === 'microphone' ? 'microphone' : 'file', id: String(m.id) });
   el.source.textContent = `${m.source}: ${m.duration.toFixed(2)} s at ${m.sampleRate} Hz, peak ${m.peak.toFixed(3)}`;
