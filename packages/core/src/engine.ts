@@ -1,5 +1,4 @@
 import type { Backend } from './backend/backend.js';
-import { ReferenceBackend } from './backend/reference.js';
 import { WasmBackend, createWasmBackend, type WasmBackendOptions } from './backend/wasm.js';
 import { SimdgradError } from './errors.js';
 
@@ -45,6 +44,8 @@ export function init(options: InitOptions = {}): Promise<Backend> {
   if (pending !== null) return pending;
   pending = (async () => {
     if (options.backend === 'reference') {
+      // Loaded on demand: a bundle that never asks for the float64 oracle leaves it out (code splitting).
+      const { ReferenceBackend } = await import('./backend/reference.js');
       current = new ReferenceBackend();
     } else {
       wasm = await createWasmBackend(options);
