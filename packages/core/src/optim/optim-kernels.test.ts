@@ -2,24 +2,18 @@
 // sizes that exercise the SIMD tails, for every option combination, with seeded random data.
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Backend } from '../backend/backend.js';
-import { ReferenceBackend } from '../backend/reference.js';
-import { createWasmBackend, type WasmBackend } from '../backend/wasm.js';
-import { Generator } from '../random.js';
-import { expectAllClose } from '../test-utils.js';
+import { dataFor, expectAllClose, get, getBackends, put } from '../test-utils.js';
 
 const SIZES = [0, 1, 3, 4, 5, 17, 257];
-let wasm: WasmBackend;
-let ref: ReferenceBackend;
+let wasm: Backend;
+let ref: Backend;
 
 beforeAll(async () => {
-  wasm = await createWasmBackend({ initialPages: 64 });
-  ref = new ReferenceBackend();
+  ({ wasm, reference: ref } = await getBackends());
 });
 
-function randomArray(n: number, lo: number, hi: number, seed: number): Float32Array {
-  const g = new Generator(seed);
-  return Float32Array.from({ length: n }, () => lo + (hi - lo) * g.uniform());
-}
+const randomArray = (n: number, lo: number, hi: number, seed: number): Float32Array =>
+  dataFor({ shape: [n], range: [lo, hi] }, seed) as Float32Array;
 
 /**
  * Puts `buffers` into each backend's memory, runs `run(backend, pointers)` on both and compares every
@@ -27,13 +21,9 @@ function randomArray(n: number, lo: number, hi: number, seed: number): Float32Ar
  */
 function compare(what: string, buffers: Float32Array[], run: (b: Backend, ptrs: number[]) => void, rtol = 2e-6, atol = 1e-6): void {
   const results = [wasm, ref].map((b) => {
-    const ptrs = buffers.map((d) => {
-      const p = b.heap.alloc(Math.max(1, d.length) * 4);
-      b.heap.views().f32.set(d, p >> 2);
-      return p;
-    });
+    const ptrs = buffers.map((d) => put(b, d));
     run(b, ptrs);
-    const out = buffers.map((d, i) => b.heap.views().f32.slice(ptrs[i]! >> 2, (ptrs[i]! >> 2) + d.length));
+    const out = buffers.map((d, i) => get(b, ptrs[i]!, d.length));
     ptrs.forEach((p) => b.heap.free(p));
     return out;
   });
@@ -108,8 +98,7 @@ describe('fused optimizer kernels: wasm vs reference', () => {
       const data = randomArray(n, -3, 3, 17);
       for (const normType of [1, 2, 3, 0.5, Infinity]) {
         const [w, r] = [wasm, ref].map((b) => {
-          const p = b.heap.alloc(Math.max(1, n) * 4);
-          b.heap.views().f32.set(data, p >> 2);
+          const p = put(b, data);
           const v = b.normPartial(p, n, normType);
           b.heap.free(p);
           return v;
