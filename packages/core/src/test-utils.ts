@@ -122,3 +122,11 @@ export function expectSteps(opt: { step(): void }, p: Tensor, grads: number[][],
     expectAllClose(p.toFloat32Array(), want[i]!, tol, tol, `step ${i + 1}`);
   });
 }
+
+/** The largest |a[i] − b[i]|; fails the test when the lengths differ. */
+export function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  expect(a.length, 'maxAbsDiff: length').toBe(b.length);
+  let m = 0;
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]! - b[i]!));
+  return m;
+}

@@ -1,16 +1,11 @@
 // Resampling against torchaudio.functional.resample (same windowed-sinc filter), and its properties.
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { maxAbsDiff } from '../test-utils.js';
 import { resample } from './resample.js';
 
 const fx = JSON.parse(readFileSync(new URL('./fixtures/torchaudio.json', import.meta.url), 'utf8')) as Record<string, number[]>;
 const signal = Float32Array.from(fx.signal!);
-
-function maxDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let m = 0;
-  for (let i = 0; i < b.length; i++) m = Math.max(m, Math.abs(a[i]! - b[i]!));
-  return m;
-}
 
 describe('resample', () => {
   it('matches torchaudio (8k→16k, 8k→11.025k, 44.1k→8k)', () => {
@@ -18,7 +13,7 @@ describe('resample', () => {
       [Float32Array.from(fx.signal44k!), 44100, 8000, 'resample44100To8k']] as const) {
       const y = resample(x, from, to);
       expect(y.length, key).toBe(fx[key]!.length);
-      expect(maxDiff(y, fx[key]!), key).toBeLessThan(1e-6);
+      expect(maxAbsDiff(y, fx[key]!), key).toBeLessThan(1e-6);
     }
   });
 
@@ -27,7 +22,7 @@ describe('resample', () => {
     const tone = (f: number, sr: number, len: number) => Float32Array.from({ length: len }, (_, i) => Math.sin(2 * Math.PI * f * i / sr));
     const y = resample(tone(440, 16000, n), 16000, 8000);
     expect(y.length).toBe(4000);
-    expect(maxDiff(y.subarray(100, 3900), tone(440, 8000, 4000).subarray(100, 3900))).toBeLessThan(2e-3);
+    expect(maxAbsDiff(y.subarray(100, 3900), tone(440, 8000, 4000).subarray(100, 3900))).toBeLessThan(2e-3);
     const alias = resample(tone(6000, 16000, n), 16000, 8000);
     expect(Math.max(...alias.subarray(100, 3900).map(Math.abs))).toBeLessThan(1e-2);
   });

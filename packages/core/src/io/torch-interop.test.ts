@@ -4,6 +4,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { init, io, nn, noGrad, scope, tensor, type Tensor } from '../index.js';
+import { maxAbsDiff } from '../test-utils.js';
 import { simdgradFixture } from './fixtures/simdgrad-fixture.js';
 
 beforeAll(async () => {
@@ -21,13 +22,6 @@ interface ModelFixture {
   input: number[];
   outputShape: number[];
   output: number[];
-}
-
-function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  expect(a.length).toBe(b.length);
-  let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]! - b[i]!));
-  return m;
 }
 
 /** The architectures of gen-fixtures.py, built with simdgrad's nn. */

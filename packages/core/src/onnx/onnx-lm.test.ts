@@ -7,6 +7,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { SimdgradError, init, liveTensorCount, manualSeed, nn, noGrad, randint, randn, scope, tensor, text, type Tensor } from '../index.js';
 import { DataType, decodeModel, encodeModel, type NodeProto } from './schema.js';
 import { exportModel, importModel } from './index.js';
+import { maxAbsDiff } from '../test-utils.js';
 
 beforeAll(async () => {
   await init();
@@ -33,13 +34,6 @@ async function runOrt(bytes: Uint8Array, inputs: Feed[]): Promise<{ data: Float3
   } finally {
     await session.release();
   }
-}
-
-function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  expect(a.length).toBe(b.length);
-  let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]! - b[i]!));
-  return m;
 }
 
 /** Gives every bias and norm scale random values (they start at 0 and 1), so a wrong wiring would show. */

@@ -4,6 +4,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { SimdgradError, init, io, liveTensorCount, manualSeed, nn, noGrad, randint, randn, scope, tensor, type Tensor } from '../index.js';
 import { DataType, decodeModel, encodeModel } from './schema.js';
 import { exportModel, importModel } from './index.js';
+import { maxAbsDiff } from '../test-utils.js';
 
 beforeAll(async () => {
   await init();
@@ -22,13 +23,6 @@ async function runOrt(bytes: Uint8Array, x: Tensor): Promise<{ data: Float32Arra
   } finally {
     await session.release();
   }
-}
-
-function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  expect(a.length).toBe(b.length);
-  let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]! - b[i]!));
-  return m;
 }
 
 /** Randomises a batch norm's running statistics and affine parameters, so eval mode is not the identity. */
