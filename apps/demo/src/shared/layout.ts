@@ -57,6 +57,21 @@ export function showEngineStatus(el: HTMLElement, info: BackendInfo, isolated: b
   el.dataset['isolated'] = isolated ? 'yes' : 'no';
 }
 
+/**
+ * Waits for a page worker's engine (`WorkerClient.ready`): then shows what it runs on in #engine,
+ * as reported by `where`, and calls `onReady`; if the engine could not start, shows why instead.
+ * @example onEngineReady(worker.ready, 'the training worker', () => { train.disabled = false; });
+ */
+export function onEngineReady(ready: Promise<{ info: BackendInfo; isolated: boolean }>, where: string, onReady: () => void): void {
+  ready.then(
+    ({ info, isolated }) => {
+      showEngineStatus(byId('engine'), info, isolated, where);
+      onReady();
+    },
+    (e: Error) => showError(e.message),
+  );
+}
+
 /** Shows an error in the page's status line (and the console, where tests see it). */
 export function showError(message: string): void {
   const el = document.getElementById('status');

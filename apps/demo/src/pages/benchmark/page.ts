@@ -1,6 +1,6 @@
 // The benchmark page: GEMM GFLOPS in this browser, and what the engine runs on.
 import { Plot } from '../../shared/chart.js';
-import { byId, mountNav, showEngineStatus, showError } from '../../shared/layout.js';
+import { byId, mountNav, onEngineReady, showError } from '../../shared/layout.js';
 import { WorkerClient } from '../../shared/worker-client.js';
 import type { BenchIn, BenchOut } from './messages.js';
 
@@ -44,14 +44,10 @@ function render(): void {
 }
 
 const worker = new WorkerClient<BenchIn, BenchOut>('benchmark');
-worker.ready.then(
-  ({ info, isolated }) => {
-    showEngineStatus(byId('engine'), info, isolated, 'the benchmark worker');
-    el.run.disabled = false;
-    el.status.textContent = 'Ready.';
-  },
-  (e: Error) => showError(e.message),
-);
+onEngineReady(worker.ready, 'the benchmark worker', () => {
+  el.run.disabled = false;
+  el.status.textContent = 'Ready.';
+});
 worker
   .on('result', (m) => {
     results.push(m);

@@ -1,7 +1,7 @@
 // The digits page: train on the UCI digits in the worker, then draw a digit and read the probabilities;
 // or train on Fashion-MNIST (when the site serves its files) and look at held-out images.
 import { Plot } from '../../shared/chart.js';
-import { byId, mountNav, showEngineStatus, showError } from '../../shared/layout.js';
+import { byId, mountNav, onEngineReady, showError } from '../../shared/layout.js';
 import { WorkerClient } from '../../shared/worker-client.js';
 import { divergingColor, sequentialColor } from '../../shared/scale.js';
 import { ProbabilityBars } from '../../shared/prob-bars.js';
@@ -175,15 +175,11 @@ const pad = new DrawPad(byId<HTMLCanvasElement>('pad'), (final) => {
 });
 
 const worker = new WorkerClient<DigitsIn, DigitsOut>('digits');
-worker.ready.then(
-  ({ info, isolated }) => {
-    showEngineStatus(byId('engine'), info, isolated, 'the training worker');
-    el.train.disabled = false;
-    el.status.textContent = 'Ready: train a model (a few seconds), then draw a digit.';
-    checkFashion();
-  },
-  (e: Error) => showError(e.message),
-);
+onEngineReady(worker.ready, 'the training worker', () => {
+  el.train.disabled = false;
+  el.status.textContent = 'Ready: train a model (a few seconds), then draw a digit.';
+  checkFashion();
+});
 const onEpoch = (m: Extract<DigitsOut, { type: 'progress' }>) => {
   history.epoch.push(m.epoch);
   history.train.push(m.trainLoss);

@@ -1,7 +1,7 @@
 // The playground: 2-D classification with a live decision boundary.
 import { Plot } from '../../shared/chart.js';
 import { drawHeatmap } from '../../shared/heatmap.js';
-import { byId, mountNav, showEngineStatus, showError } from '../../shared/layout.js';
+import { byId, mountNav, onEngineReady, showError } from '../../shared/layout.js';
 import { WorkerClient } from '../../shared/worker-client.js';
 import { DATASETS, makeDataset, splitPoints, type DatasetName, type Points } from './datasets.js';
 import type { PlaygroundIn, PlaygroundOut } from './messages.js';
@@ -55,14 +55,10 @@ function newData(): void {
 }
 
 const worker = new WorkerClient<PlaygroundIn, PlaygroundOut>('playground');
-worker.ready.then(
-  ({ info, isolated }) => {
-    showEngineStatus(byId('engine'), info, isolated, 'the training worker');
-    el.train.disabled = false;
-    el.status.textContent = 'Ready: pick a data set and a network, then Train.';
-  },
-  (e: Error) => showError(e.message),
-);
+onEngineReady(worker.ready, 'the training worker', () => {
+  el.train.disabled = false;
+  el.status.textContent = 'Ready: pick a data set and a network, then Train.';
+});
 worker
   .on('progress', (m) => {
     lastGrid = m.grid;

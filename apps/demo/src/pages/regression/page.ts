@@ -1,6 +1,6 @@
 // The linear-regression page: pick a regime and a learning rate, watch the line fit and the loss fall.
 import { Plot } from '../../shared/chart.js';
-import { byId, mountNav, showEngineStatus, showError } from '../../shared/layout.js';
+import { byId, mountNav, onEngineReady, showError } from '../../shared/layout.js';
 import { WorkerClient } from '../../shared/worker-client.js';
 import type { RegressionIn, RegressionOut } from './messages.js';
 import { REGIMES, type Regime } from './train.js';
@@ -38,14 +38,10 @@ function showStats(s: { epoch: number; loss: number; w: number; b: number }, don
 }
 
 const worker = new WorkerClient<RegressionIn, RegressionOut>('regression');
-worker.ready.then(
-  ({ info, isolated }) => {
-    showEngineStatus(byId('engine'), info, isolated, 'the training worker');
-    trainButton.disabled = false;
-    status.textContent = 'Ready.';
-  },
-  (e: Error) => showError(e.message),
-);
+onEngineReady(worker.ready, 'the training worker', () => {
+  trainButton.disabled = false;
+  status.textContent = 'Ready.';
+});
 worker
   .on('data', (m) => { xs = m.x; ys = m.y; })
   .on('progress', (m) => {

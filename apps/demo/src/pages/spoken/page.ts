@@ -1,6 +1,6 @@
 // The spoken-digits page: record from the microphone (or upload a WAV), recognise in the worker,
 // show the log-mel spectrogram the model sees and its class probabilities.
-import { byId, mountNav, showEngineStatus, showError } from '../../shared/layout.js';
+import { byId, mountNav, onEngineReady, showError } from '../../shared/layout.js';
 import { ProbabilityBars } from '../../shared/prob-bars.js';
 import { sequentialColor } from '../../shared/scale.js';
 import { WorkerClient } from '../../shared/worker-client.js';
@@ -79,14 +79,10 @@ function busy(on: boolean): void {
 }
 
 const worker = new WorkerClient<SpokenIn, SpokenOut>('spoken');
-worker.ready.then(
-  ({ info, isolated }) => {
-    showEngineStatus(byId('engine'), info, isolated, 'the recognition worker');
-    el.status.textContent = 'Loading the model…';
-    worker.send({ type: 'load' });
-  },
-  (e: Error) => showError(e.message),
-);
+onEngineReady(worker.ready, 'the recognition worker', () => {
+  el.status.textContent = 'Loading the model…';
+  worker.send({ type: 'load' });
+});
 let nextId = 0;
 worker
   .on('loaded', (m) => {

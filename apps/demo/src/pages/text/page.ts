@@ -1,7 +1,7 @@
 // The text page: a prompt and sampling settings in, characters streaming out of the worker as the
 // character-level GPT generates them, with the live rate and the model's facts. The page bundle holds
 // no engine code (only the worker loads it).
-import { byId, mountNav, showEngineStatus, showError } from '../../shared/layout.js';
+import { byId, mountNav, onEngineReady, showError } from '../../shared/layout.js';
 import { WorkerClient } from '../../shared/worker-client.js';
 import type { ModelFacts } from './char-model.js';
 import type { TextIn, TextOut } from './messages.js';
@@ -100,14 +100,10 @@ function showStats(count: number, seconds: number, done: boolean): void {
 }
 
 const worker = new WorkerClient<TextIn, TextOut>('text');
-worker.ready.then(
-  ({ info, isolated }) => {
-    showEngineStatus(byId('engine'), info, isolated, 'the text worker');
-    el.status.textContent = 'Loading the model…';
-    worker.send({ type: 'load' });
-  },
-  (e: Error) => showError(e.message),
-);
+onEngineReady(worker.ready, 'the text worker', () => {
+  el.status.textContent = 'Loading the model…';
+  worker.send({ type: 'load' });
+});
 
 worker
   .on('loaded', (m) => {
