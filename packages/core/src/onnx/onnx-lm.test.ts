@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import * as ort from 'onnxruntime-node';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { SimdgradError, init, liveTensorCount, manualSeed, nn, noGrad, randint, randn, scope, tensor, text, type Tensor } from '../index.js';
-import { DataType, decodeModel, encodeModel, type NodeProto } from './schema.js';
+import { DataType, decodeModel, encodeModel, type NodeProto, type TensorProto } from './schema.js';
 import { exportModel, importModel } from './index.js';
 import { maxAbsDiff } from '../test-utils.js';
 
@@ -353,8 +353,8 @@ describe('onnx import: what it refuses', () => {
 });
 
 describe('onnx import: the shape and mask ops, against onnxruntime', () => {
-  const i64 = (name: string, values: number[], dims = [values.length]) => ({ name, dims, dataType: DataType.INT64, rawData: new Uint8Array(BigInt64Array.from(values, (v) => BigInt(v)).buffer) });
-  const f32 = (name: string, values: number[], dims = [values.length]) => ({ name, dims, dataType: DataType.FLOAT, rawData: new Uint8Array(Float32Array.from(values).buffer) });
+  const i64 = (name: string, values: number[], dims = [values.length]): TensorProto => ({ name, dims, dataType: DataType.INT64, rawData: new Uint8Array(BigInt64Array.from(values, (v) => BigInt(v)).buffer) });
+  const f32 = (name: string, values: number[], dims = [values.length]): TensorProto => ({ name, dims, dataType: DataType.FLOAT, rawData: new Uint8Array(Float32Array.from(values).buffer) });
   const model = (opset: number, nodes: NodeProto[], initializer: ReturnType<typeof i64>[]) => encodeModel({
     irVersion: 8, opsetImport: [{ domain: '', version: opset }],
     graph: {
