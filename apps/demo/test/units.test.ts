@@ -9,7 +9,7 @@ import { DigitsTrainer } from '../src/pages/digits/train.js';
 import { DATASETS, makeDataset, splitPoints } from '../src/pages/playground/datasets.js';
 import { PlaygroundTrainer } from '../src/pages/playground/train.js';
 import { makeLineData, RegressionTrainer } from '../src/pages/regression/train.js';
-import { timeMatmul } from '../src/pages/benchmark/bench.js';
+import { timeJsMatmul, timeMatmul } from '../src/pages/benchmark/bench.js';
 import { SpokenDigitRecogniser } from '../src/pages/spoken/recognise.js';
 
 const asset = (name: string) => readFileSync(new URL(`../src/assets/${name}`, import.meta.url));
@@ -158,11 +158,14 @@ describe('the trainers the page workers run', () => {
     expect(ig.relativeError).toBeLessThan(0.1);
   });
 
-  it('benchmark times a matmul', () => {
-    const r = timeMatmul(64, 0.01);
-    expect(r.n).toBe(64);
-    expect(r.reps).toBeGreaterThan(0);
-    expect(r.gflops).toBeGreaterThan(0);
+  it('benchmark times a matmul, in the engine and in plain JavaScript', () => {
+    for (const r of [timeMatmul(64, 0.01), timeJsMatmul(64, 0.01)]) {
+      expect(r.n).toBe(64);
+      expect(r.reps).toBeGreaterThan(0);
+      expect(r.gflops).toBeGreaterThan(0);
+      // the mean time and the rate describe the same runs: 2n³ flops each
+      expect(r.gflops).toBeCloseTo((2 * 64 ** 3) / (r.ms / 1000) / 1e9, 6);
+    }
   });
 });
 

@@ -14,17 +14,25 @@ export interface GemmResult {
 export function timeMatmul(n: number, minSeconds = 0.25): GemmResult {
   return scope(() => {
     const a = randn([n, n]), b = randn([n, n]);
-    a.matmul(b).dispose(); // warm-up: first-touch memory, packing buffers
-    let reps = 0;
-    const t0 = performance.now();
-    let elapsed = 0;
-    do {
-      a.matmul(b).dispose();
-      reps++;
-      elapsed = (performance.now() - t0) / 1000;
-    } while (elapsed < minSeconds);
-    return { n, ms: (1000 * elapsed) / reps, gflops: (2 * n ** 3 * reps) / elapsed / 1e9, reps };
+    return timeGemm(n, minSeconds, () => a.matmul(b).dispose());
   });
+}
+
+/**
+ * Runs one n×n·n×n product `run` once to warm up (first-touch memory, packing buffers), then
+ * repeatedly for at least `minSeconds`, and reports the mean time and GFLOPS (2n³ flops a run).
+ */
+function timeGemm(n: number, minSeconds: number, run: () => void): GemmResult {
+  run();
+  let reps = 0;
+  const t0 = performance.now();
+  let elapsed = 0;
+  do {
+    run();
+    reps++;
+    elapsed = (performance.now() - t0) / 1000;
+  } while (elapsed < minSeconds);
+  return { n, ms: (1000 * elapsed) / reps, gflops: (2 * n ** 3 * reps) / elapsed / 1e9, reps };
 }
 
 /** The same product as a naive i-k-j loop over Float32Arrays in plain JavaScript. */
@@ -42,14 +50,5 @@ export function timeJsMatmul(n: number, minSeconds = 0.25): GemmResult {
       }
     }
   };
-  run();
-  let reps = 0;
-  const t0 = performance.now();
-  let elapsed = 0;
-  do {
-    run();
-    reps++;
-    elapsed = (performance.now() - t0) / 1000;
-  } while (elapsed < minSeconds);
-  return { n, ms: (1000 * elapsed) / reps, gflops: (2 * n ** 3 * reps) / elapsed / 1e9, reps };
+  return timeGemm(n, minSeconds, run);
 }
