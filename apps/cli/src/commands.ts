@@ -9,7 +9,7 @@ import {
   applyStandardize, BUILTIN, checkLabels, FASHION_CACHE, fashionLocations, readCsv, readFsdd, readIdxPair, split, spokenDigitSamples, type Samples,
 } from './datasets.js';
 import { CliError, EXIT } from './errors.js';
-import { exportLm, lmBench, lmBenchLines, lmKind, sampleCommand, translateSentences } from './lm.js';
+import { exportLm, lmBench, lmBenchLines, lmKind, loadLm, sampleCommand, translateSentences } from './lm.js';
 import { loadModel, modelMetadata, readSafetensors, type ModelInfo } from './model-file.js';
 import { Output, table } from './output.js';
 import { linePlot } from './plot.js';
@@ -185,13 +185,15 @@ function wavFeatures(bytes: Uint8Array, path: string, info: ModelInfo, command: 
 
 export function predictCommand(modelPath: string, inputs: string[], o: { top?: number }, out: Output): number {
   // language models: translate each input, or continue each as a prompt
-  const kind = lmKind(readSafetensors(modelPath).metadata);
-  if (kind === 'translate') return translateSentences(modelPath, inputs, {}, out, 'predict');
+  const file = readSafetensors(modelPath);
+  const kind = lmKind(file.metadata);
+  if (kind === 'translate') return translateSentences(modelPath, inputs, {}, out, 'predict', loadLm(modelPath, 'predict', kind, file));
   if (kind === 'charlm') {
-    for (const prompt of inputs) sampleCommand(modelPath, { prompt, tokens: 200 }, out, 'predict');
+    const lm = loadLm(modelPath, 'predict', kind, file);
+    for (const prompt of inputs) sampleCommand(modelPath, { prompt, tokens: 200 }, out, 'predict', lm);
     return 0;
   }
-  const { model, info } = loadModel(modelPath);
+  const { model, info } = loadModel(modelPath, file);
   const { x: raw, names } = predictInputs(inputs, info);
   const x = applyStandardize(raw, info.preprocessing).reshape([-1, ...info.inputShape]);
   const result = noGrad(() => scope(() => {
@@ -218,14 +220,15 @@ export function predictCommand(modelPath: string, inputs: string[], o: { top?: n
 
 export async function exportCommand(modelPath: string, o: { format: string; out?: string }, out: Output, producer: string): Promise<number> {
   const format = o.format.toLowerCase();
-  if ((format === 'onnx' || format === 'safetensors') && existsSync(modelPath) && lmKind(readSafetensors(modelPath).metadata) !== null) {
+  const file = readSafetensors(modelPath);
+  if ((format === 'onnx' || format === 'safetensors') && lmKind(file.metadata) !== null) {
     if (o.out === undefined) throw new CliError('export: --out FILE is required', EXIT.usage);
-    await exportLm(modelPath, format, resolve(o.out), out, producer);
+    await exportLm(modelPath, file, format, resolve(o.out), out, producer);
     return 0;
   }
   if (format === 'onnx') {
     if (o.out === undefined) throw new CliError('export: --out FILE is required', EXIT.usage);
-    const { model, info } = loadModel(modelPath);
+    const { model, info } = loadModel(modelPath, file);
     const sample = zeros([1, ...info.inputShape]);
     let bytes: Uint8Array;
     try {
@@ -247,7 +250,7 @@ export async function exportCommand(modelPath: string, o: { format: string; out?
   }
   if (format !== 'safetensors') throw new CliError(`export: unknown --format "${o.format}" (formats: safetensors, onnx)`, EXIT.usage);
   if (o.out === undefined) throw new CliError('export: --out FILE is required', EXIT.usage);
-  const { model, info } = loadModel(modelPath);
+  const { model, info } = loadModel(modelPath, file);
   const target = resolve(o.out);
   await saveFile(target, io.save(model.stateDict(), modelMetadata(info, producer)));
   const keys = Object.entries(model.stateDict()).map(([k, t]) => `${k} [${t.shape.join(', ')}]`);

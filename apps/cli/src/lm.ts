@@ -466,9 +466,9 @@ export function detokenize(words: string[]): string {
   return s.charAt(0).toUpperCase() + s.slice(1);
 }
 
-type LmFile =
-  | { kind: 'charlm'; path: string; model: text.GPT; tok: text.CharTokenizer }
-  | { kind: 'translate'; path: string; model: text.Translator; srcTok: text.WordTokenizer; tgtTok: text.WordTokenizer };
+export interface CharLmFile { kind: 'charlm'; path: string; model: text.GPT; tok: text.CharTokenizer }
+export interface TranslateLmFile { kind: 'translate'; path: string; model: text.Translator; srcTok: text.WordTokenizer; tgtTok: text.WordTokenizer }
+type LmFile = CharLmFile | TranslateLmFile;
 
 /** 'charlm' or 'translate' for a language-model file's __metadata__, else null. */
 export function lmKind(meta: Record<string, string>): 'charlm' | 'translate' | null {
@@ -477,9 +477,15 @@ export function lmKind(meta: Record<string, string>): 'charlm' | 'translate' | n
   return null;
 }
 
-/** Loads a charlm or translate model file (in eval mode), or throws naming what the file is. */
-export function loadLm(path: string, command: string, want: 'charlm' | 'translate'): LmFile {
-  const { tensors, metadata } = readSafetensors(path);
+/**
+ * Loads a charlm or translate model file (in eval mode), or throws naming what the file is; `file`: the
+ * file when the caller has already read it (to look at its metadata).
+ */
+export function loadLm(path: string, command: string, want: 'charlm', file?: io.Safetensors): CharLmFile;
+export function loadLm(path: string, command: string, want: 'translate', file?: io.Safetensors): TranslateLmFile;
+export function loadLm(path: string, command: string, want: 'charlm' | 'translate', file?: io.Safetensors): LmFile;
+export function loadLm(path: string, command: string, want: 'charlm' | 'translate', file = readSafetensors(path)): LmFile {
+  const { tensors, metadata } = file;
   const kind = lmKind(metadata);
   const other = want === 'charlm' ? `simdgrad translate ${path} "I am hungry."` : `simdgrad sample ${path} --prompt "ROMEO:"`;
   if (kind === null) {
@@ -517,13 +523,14 @@ export interface SampleOptions {
   seed?: number;
 }
 
-/** `simdgrad sample`: streams a charlm model's continuation of the prompt to stdout; returns the exit code. */
-export function sampleCommand(modelPath: string, o: SampleOptions, out: Output, command = 'sample'): number {
+/**
+ * `simdgrad sample`: streams a charlm model's continuation of the prompt to stdout; returns the exit code.
+ * `lm`: the model when the caller has loaded it already (predict samples several prompts from one load).
+ */
+export function sampleCommand(modelPath: string, o: SampleOptions, out: Output, command = 'sample', lm?: CharLmFile): number {
   const n = o.tokens ?? 500;
   if (!Number.isInteger(n) || n < 1 || n > MAX_SAMPLE_TOKENS) throw new CliError(`${command}: --tokens must be an integer in 1…${MAX_SAMPLE_TOKENS} (got ${n})`, EXIT.usage);
-  const lm = loadLm(modelPath, command, 'charlm');
-  if (lm.kind !== 'charlm') throw new CliError(`${command}: ${modelPath} is not a charlm model`);
-  const { model, tok } = lm;
+  const { model, tok } = lm ?? loadLm(modelPath, command, 'charlm');
   const prompt = o.prompt ?? '\n';
   if (prompt === '') throw new CliError(`${command}: --prompt is empty (help: give at least one character, e.g. --prompt "ROMEO:")`, EXIT.usage);
   const missing = [...new Set(Array.from(prompt))].filter((c) => !tok.index.has(c));
@@ -565,10 +572,12 @@ export interface TranslateCommandOptions {
   maxLength?: number;
 }
 
-/** Translates sentences with a translate model, one output line (or JSON object) per sentence. */
-export function translateSentences(modelPath: string, sentences: string[], o: TranslateCommandOptions, out: Output, command = 'translate'): number {
-  const lm = loadLm(modelPath, command, 'translate');
-  if (lm.kind !== 'translate') throw new CliError(`${command}: ${modelPath} is not a translate model`);
+/**
+ * Translates sentences with a translate model, one output line (or JSON object) per sentence; `lm`: the
+ * model when the caller has loaded it already.
+ */
+export function translateSentences(modelPath: string, sentences: string[], o: TranslateCommandOptions, out: Output, command = 'translate',
+  lm: TranslateLmFile = loadLm(modelPath, command, 'translate')): number {
   const { model, srcTok, tgtTok } = lm;
   const maxWords = text.TRANSLATOR_MAX_POSITIONS - 1;
   if (o.maxLength !== undefined && (o.maxLength < 1 || o.maxLength > maxWords)) throw new CliError(`${command}: --max-length must be in 1…${maxWords} (got ${o.maxLength})`, EXIT.usage);
@@ -604,10 +613,12 @@ export function translateSentences(modelPath: string, sentences: string[], o: Tr
 
 /** `simdgrad translate`: sentences from the command line, else one per line of stdin. */
 export async function translateCommand(modelPath: string, sentences: string[], o: TranslateCommandOptions, out: Output): Promise<number> {
+  if (sentences.length === 0 && process.stdin.isTTY === true) {
+    throw new CliError('translate: give a sentence, or lines on stdin (e.g. echo "I am hungry." | simdgrad translate MODEL)', EXIT.usage);
+  }
+  // loaded before waiting for stdin, so a bad model file is reported at once
+  const lm = loadLm(modelPath, 'translate', 'translate');
   if (sentences.length === 0) {
-    if (process.stdin.isTTY === true) throw new CliError('translate: give a sentence, or lines on stdin (e.g. echo "I am hungry." | simdgrad translate MODEL)', EXIT.usage);
-    // check the model before waiting for stdin
-    loadLm(modelPath, 'translate', 'translate');
     const chunks: Buffer[] = [];
     for await (const c of process.stdin) chunks.push(c as Buffer);
     const lines = Buffer.concat(chunks).toString('utf8').split(/\r?\n/);
@@ -615,7 +626,7 @@ export async function translateCommand(modelPath: string, sentences: string[], o
     if (lines.length === 0) throw new CliError('translate: stdin is empty (help: one English sentence per line)', EXIT.usage);
     sentences = lines;
   }
-  return translateSentences(modelPath, sentences, o, out);
+  return translateSentences(modelPath, sentences, o, out, 'translate', lm);
 }
 
 export interface LmBench {
@@ -726,13 +737,13 @@ export function lmBenchLines(r: LmBench): string[] {
  * → safetensors: the same tensors and metadata (PyTorch names). The translator's output layer reuses
  * the target embedding inside its forward, which the ONNX tracer does not follow: it is refused by name.
  */
-export async function exportLm(modelPath: string, format: 'onnx' | 'safetensors', target: string, out: Output, producer: string): Promise<void> {
-  const { metadata } = readSafetensors(modelPath);
+export async function exportLm(modelPath: string, file: io.Safetensors, format: 'onnx' | 'safetensors', target: string, out: Output, producer: string): Promise<void> {
+  const { metadata } = file;
   const kind = lmKind(metadata);
   if (kind === 'translate' && format === 'onnx') {
     throw new CliError(`export: ${modelPath} is a translate model: its ONNX export is not supported (the decoder's output reuses the target embedding inside forward) (help: --format safetensors)`);
   }
-  const lm = loadLm(modelPath, 'export', kind === 'translate' ? 'translate' : 'charlm');
+  const lm = loadLm(modelPath, 'export', kind === 'translate' ? 'translate' : 'charlm', file);
   {
     if (format === 'safetensors') {
       await saveFile(target, io.save(lm.model.stateDict(), { ...metadata, producer }));

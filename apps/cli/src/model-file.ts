@@ -72,8 +72,8 @@ export function readSafetensors(path: string): io.Safetensors {
 }
 
 /** Loads a model file (or a training checkpoint) into a module in eval mode. */
-export function loadModel(path: string): { model: nn.Sequential; info: ModelInfo; tensors: Record<string, Tensor> } {
-  const { tensors, metadata } = readSafetensors(path);
+export function loadModel(path: string, file = readSafetensors(path)): { model: nn.Sequential; info: ModelInfo; tensors: Record<string, Tensor> } {
+  const { tensors, metadata } = file;
   const info = infoFromMetadata(metadata, path);
   // a checkpoint stores the model under "model.", beside the optimizer state
   const own: Record<string, Tensor> = {};
