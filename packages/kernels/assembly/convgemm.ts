@@ -8,10 +8,10 @@
 //
 // Edges: the last column sliver of an image (L not a multiple of 8) is copied into a zero-padded
 // 8-wide panel, so no read runs past cols; partial tiles are stored through a 128-byte scratch tile.
-// Same blocking ideas as matmul.ts (see there for the register budget of the 4×8 tile).
+// Same blocking ideas and the same 4×8 micro-kernel as matmul.ts (see there for the register budget).
 
-import { madd } from './common';
 import { col2imF32, im2colF32 } from './conv';
+import { microTile4x8 } from './matmul';
 
 // @ts-ignore: decorator
 @inline const MR: i32 = 4;
@@ -206,78 +206,11 @@ function packWeightT(ap: usize, w: usize, ldw: usize, O: i32, kc: i32): void {
 }
 
 /**
- * C[0:rows, 0:cols] (+)= Ap (kc × 4 sliver, [p][4]) · B (kc rows of 8 floats, `ldb` bytes apart);
- * ldc: bytes between rows of C. add: add into C. bias ≠ 0: also add bias[o0 + row] (the last block).
- * Partial tiles go through `tile` (128 bytes).
+ * matmul.ts's 4×8 micro-kernel reading B in place (kc rows of 8 floats, `ldb` bytes apart), with the
+ * bias epilogue (bias ≠ 0: add bias[o0 + row], the last KC block). Its own function, as before the
+ * helper was shared, so gemmBlock's loops stay small.
  */
 function micro4x8Strided(kc: i32, ap: usize, bp: usize, ldb: usize, c: usize, ldc: usize, rows: i32, cols: i32, add: bool,
   bias: usize, o0: i32, tile: usize): void {
-  let c00 = f32x4.splat(0), c01 = f32x4.splat(0);
-  let c10 = f32x4.splat(0), c11 = f32x4.splat(0);
-  let c20 = f32x4.splat(0), c21 = f32x4.splat(0);
-  let c30 = f32x4.splat(0), c31 = f32x4.splat(0);
-  const aEnd = ap + (<usize>kc << 4);
-  while (ap < aEnd) {
-    const b0 = v128.load(bp);
-    const b1 = v128.load(bp, 16);
-    c00 = madd(v128.load32_splat(ap), b0, c00);
-    c01 = madd(v128.load32_splat(ap), b1, c01);
-    c10 = madd(v128.load32_splat(ap, 4), b0, c10);
-    c11 = madd(v128.load32_splat(ap, 4), b1, c11);
-    c20 = madd(v128.load32_splat(ap, 8), b0, c20);
-    c21 = madd(v128.load32_splat(ap, 8), b1, c21);
-    c30 = madd(v128.load32_splat(ap, 12), b0, c30);
-    c31 = madd(v128.load32_splat(ap, 12), b1, c31);
-    ap += 16;
-    bp += ldb;
-  }
-  if (rows == MR && cols == NR) {
-    if (add) {
-      c00 = f32x4.add(c00, v128.load(c));
-      c01 = f32x4.add(c01, v128.load(c, 16));
-      c10 = f32x4.add(c10, v128.load(c + ldc));
-      c11 = f32x4.add(c11, v128.load(c + ldc, 16));
-      c20 = f32x4.add(c20, v128.load(c + 2 * ldc));
-      c21 = f32x4.add(c21, v128.load(c + 2 * ldc, 16));
-      c30 = f32x4.add(c30, v128.load(c + 3 * ldc));
-      c31 = f32x4.add(c31, v128.load(c + 3 * ldc, 16));
-    }
-    if (bias != 0) {
-      const q = bias + (<usize>o0 << 2);
-      const v0 = v128.load32_splat(q), v1 = v128.load32_splat(q, 4), v2 = v128.load32_splat(q, 8), v3 = v128.load32_splat(q, 12);
-      c00 = f32x4.add(c00, v0); c01 = f32x4.add(c01, v0);
-      c10 = f32x4.add(c10, v1); c11 = f32x4.add(c11, v1);
-      c20 = f32x4.add(c20, v2); c21 = f32x4.add(c21, v2);
-      c30 = f32x4.add(c30, v3); c31 = f32x4.add(c31, v3);
-    }
-    v128.store(c, c00);
-    v128.store(c, c01, 16);
-    v128.store(c + ldc, c10);
-    v128.store(c + ldc, c11, 16);
-    v128.store(c + 2 * ldc, c20);
-    v128.store(c + 2 * ldc, c21, 16);
-    v128.store(c + 3 * ldc, c30);
-    v128.store(c + 3 * ldc, c31, 16);
-  } else {
-    v128.store(tile, c00);
-    v128.store(tile, c01, 16);
-    v128.store(tile, c10, 32);
-    v128.store(tile, c11, 48);
-    v128.store(tile, c20, 64);
-    v128.store(tile, c21, 80);
-    v128.store(tile, c30, 96);
-    v128.store(tile, c31, 112);
-    for (let i = 0; i < rows; i++) {
-      const t = tile + (<usize>i << 5);
-      const d = c + <usize>i * ldc;
-      const b: f32 = bias != 0 ? load<f32>(bias + (<usize>(o0 + i) << 2)) : 0;
-      for (let j = 0; j < cols; j++) {
-        const o = <usize>j << 2;
-        let v = load<f32>(t + o);
-        if (add) v = load<f32>(d + o) + v;
-        if (bias != 0) v = v + b;
-        store<f32>(d + o, v);
-      }
-    }
-  }
+  microTile4x8(kc, ap, bp, ldb, c, ldc, rows, cols, add, bias, o0, tile);
 }

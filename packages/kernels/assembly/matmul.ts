@@ -202,17 +202,22 @@ function packA(ap: usize, a: usize, aSI: usize, aSP: usize, kc: i32, mc: i32): v
 // ------------------------------------------------------------------------------- micro-kernel
 
 /**
- * C[0:rows, 0:cols] (+)= Ap (kc x MR sliver, [p][MR]) · Bp (kc x NR sliver, [p][NR]).
- * ldc: bytes between rows of C. add: add into C (else overwrite, C is never read).
- * rows <= MR, cols <= NR; partial tiles go through `tile` (TILE_BYTES of scratch).
+ * C[0:rows, 0:cols] (+)= Ap (kc x MR sliver, [p][MR]) · B (kc rows of NR f32, `ldb` bytes apart),
+ * plus bias[o0 + row] when bias != 0. ldc: bytes between rows of C. add: add into C (else
+ * overwrite, C is never read). rows <= MR, cols <= NR; partial tiles go through `tile`
+ * (TILE_BYTES of scratch). Shared by this GEMM (packed B, ldb = 32, no bias) and convgemm.ts
+ * (B read in place, bias epilogue); call it with constant ldb / bias where they are fixed so
+ * the inlined copy folds them away.
  */
-function micro4x8(kc: i32, ap: usize, bp: usize, c: usize, ldc: usize, rows: i32, cols: i32, add: bool, tile: usize): void {
+// @ts-ignore: decorator
+@inline export function microTile4x8(kc: i32, ap: usize, bp: usize, ldb: usize, c: usize, ldc: usize, rows: i32, cols: i32,
+  add: bool, bias: usize, o0: i32, tile: usize): void {
   let c00 = f32x4.splat(0), c01 = f32x4.splat(0);
   let c10 = f32x4.splat(0), c11 = f32x4.splat(0);
   let c20 = f32x4.splat(0), c21 = f32x4.splat(0);
   let c30 = f32x4.splat(0), c31 = f32x4.splat(0);
-  const bEnd = bp + (<usize>kc << 5);
-  while (bp < bEnd) {
+  const aEnd = ap + (<usize>kc << 4);
+  while (ap < aEnd) {
     const b0 = v128.load(bp);
     const b1 = v128.load(bp, 16);
     // (binaryen merges the two identical broadcasts of each A element into one)
@@ -225,7 +230,7 @@ function micro4x8(kc: i32, ap: usize, bp: usize, c: usize, ldc: usize, rows: i32
     c30 = madd(v128.load32_splat(ap, 12), b0, c30);
     c31 = madd(v128.load32_splat(ap, 12), b1, c31);
     ap += 16;
-    bp += 32;
+    bp += ldb;
   }
   if (rows == MR && cols == NR) {
     if (add) {
@@ -237,6 +242,14 @@ function micro4x8(kc: i32, ap: usize, bp: usize, c: usize, ldc: usize, rows: i32
       c21 = f32x4.add(c21, v128.load(c + 2 * ldc, 16));
       c30 = f32x4.add(c30, v128.load(c + 3 * ldc));
       c31 = f32x4.add(c31, v128.load(c + 3 * ldc, 16));
+    }
+    if (bias != 0) {
+      const q = bias + (<usize>o0 << 2);
+      const v0 = v128.load32_splat(q), v1 = v128.load32_splat(q, 4), v2 = v128.load32_splat(q, 8), v3 = v128.load32_splat(q, 12);
+      c00 = f32x4.add(c00, v0); c01 = f32x4.add(c01, v0);
+      c10 = f32x4.add(c10, v1); c11 = f32x4.add(c11, v1);
+      c20 = f32x4.add(c20, v2); c21 = f32x4.add(c21, v2);
+      c30 = f32x4.add(c30, v3); c31 = f32x4.add(c31, v3);
     }
     v128.store(c, c00);
     v128.store(c, c01, 16);
@@ -258,19 +271,21 @@ function micro4x8(kc: i32, ap: usize, bp: usize, c: usize, ldc: usize, rows: i32
     for (let i = 0; i < rows; i++) {
       const t = tile + (<usize>i << 5);
       const d = c + <usize>i * ldc;
-      if (add) {
-        for (let j = 0; j < cols; j++) {
-          const o = <usize>j << 2;
-          store<f32>(d + o, load<f32>(d + o) + load<f32>(t + o));
-        }
-      } else {
-        for (let j = 0; j < cols; j++) {
-          const o = <usize>j << 2;
-          store<f32>(d + o, load<f32>(t + o));
-        }
+      const b: f32 = bias != 0 ? load<f32>(bias + (<usize>(o0 + i) << 2)) : 0;
+      for (let j = 0; j < cols; j++) {
+        const o = <usize>j << 2;
+        let v = load<f32>(t + o);
+        if (add) v = load<f32>(d + o) + v;
+        if (bias != 0) v = v + b;
+        store<f32>(d + o, v);
       }
     }
   }
+}
+
+/** The GEMM's micro-kernel: microTile4x8 over a packed B sliver ([p][NR], 32 bytes a step), no bias. */
+function micro4x8(kc: i32, ap: usize, bp: usize, c: usize, ldc: usize, rows: i32, cols: i32, add: bool, tile: usize): void {
+  microTile4x8(kc, ap, bp, <usize>(NR << 2), c, ldc, rows, cols, add, 0, 0, tile);
 }
 
 // ------------------------------------------------------------------------------------ driver
