@@ -54,6 +54,16 @@ export class TensorDataset<T extends Tensor[] = Tensor[]> {
   }
 }
 
+/** The rows `indices` of every tensor of `dataset`, copied into new tensors (no grad): one batch. */
+export function gatherRows<T extends Tensor[]>(dataset: TensorDataset<T>, indices: Int32Array): T {
+  const index = tensor(indices, { dtype: 'int32' });
+  try {
+    return noGrad(() => dataset.tensors.map((t) => t.indexSelect(0, index))) as T;
+  } finally {
+    index.dispose();
+  }
+}
+
 export interface DataLoaderOptions {
   /** Samples per batch (default 1). */
   batchSize?: number;
@@ -152,14 +162,7 @@ export class DataLoader<T extends Tensor[] = Tensor[]> implements Iterable<T> {
       const end = Math.min(start + this.batchSize, n);
       const idx = new Int32Array(end - start);
       for (let i = 0; i < idx.length; i++) idx[i] = order === null ? start + i : order[start + i]!;
-      const index = tensor(idx, { dtype: 'int32' });
-      let batch: T;
-      try {
-        batch = noGrad(() => this.dataset.tensors.map((t) => t.indexSelect(0, index))) as T;
-      } finally {
-        index.dispose();
-      }
-      yield batch;
+      yield gatherRows(this.dataset, idx);
     }
   }
 }

@@ -4,7 +4,7 @@
 //      Opacus's make_private (the same three objects back, made private).
 import { SimdgradError } from '../errors.js';
 import { keep, scope } from '../memory.js';
-import { DataLoader, TensorDataset } from '../data/dataset.js';
+import { DataLoader, TensorDataset, gatherRows } from '../data/dataset.js';
 import { Module } from '../nn/module.js';
 import { noGrad } from '../autograd/graph.js';
 import { generator as globalGenerator, tensor } from '../ops/creation.js';
@@ -72,14 +72,7 @@ export class PoissonDataLoader<T extends Tensor[] = Tensor[]> implements Iterabl
 
   *[Symbol.iterator](): Iterator<T> {
     for (let b = 0; b < this.length; b++) {
-      const index = tensor(this.sampleIndices(), { dtype: 'int32' });
-      let batch: T;
-      try {
-        batch = noGrad(() => this.dataset.tensors.map((t) => t.indexSelect(0, index))) as T;
-      } finally {
-        index.dispose();
-      }
-      yield batch;
+      yield gatherRows(this.dataset, this.sampleIndices());
     }
   }
 }
