@@ -28,32 +28,16 @@ interface Result { build: string; weights: string }
 const missing = existsSync(CHROMIUM) ? null
   : `browser determinism: ${CHROMIUM} is missing (help: apt-get update && apt-get install -y chromium)`;
 
-// The training run, shared by both bundles: the model, data and loop of reliability/child.ts's `train`.
-const index = JSON.stringify(fileURLToPath(new URL('../index.ts', import.meta.url)));
+// The training run, shared by both bundles: reliability/train-run.ts, as child.ts's `train` mode runs it.
+const source = (rel: string) => JSON.stringify(fileURLToPath(new URL(rel, import.meta.url)));
 const TRAIN = `
-import { Generator, getBackend, init, manualSeed, nn, optim, scope, tensor } from ${index};
+import { getBackend, init } from ${source('../index.ts')};
+import { trainTiny, weightBytes } from ${source('./train-run.ts')};
 export async function run(mode) {
   await init({ relaxed: mode === 'plain' ? false : 'auto' });
-  manualSeed(1234);
-  const model = new nn.Sequential(new nn.Linear(16, 32), new nn.Tanh(), new nn.Linear(32, 4));
-  const opt = new optim.Adam(model.parameters(), { lr: 0.01 });
-  const g = new Generator(7);
-  const x = tensor(Float32Array.from({ length: 64 * 16 }, () => g.normal()), { shape: [64, 16] });
-  const y = tensor(Float32Array.from({ length: 64 * 4 }, () => g.normal()), { shape: [64, 4] });
-  for (let i = 0; i < ${STEPS}; i++) {
-    scope(() => {
-      opt.zeroGrad();
-      nn.functional.mseLoss(model.forward(x), y).backward();
-      opt.step();
-    });
-  }
+  const b = weightBytes(trainTiny(1234, ${STEPS}));
   let bin = '';
-  for (const [k, t] of Object.entries(model.stateDict())) {
-    bin += k + ':';
-    const f = t.toFloat32Array();
-    const b = new Uint8Array(f.buffer, f.byteOffset, f.byteLength);
-    for (let i = 0; i < b.length; i++) bin += String.fromCharCode(b[i]);
-  }
+  for (let i = 0; i < b.length; i++) bin += String.fromCharCode(b[i]);
   return { build: getBackend().build, weights: btoa(bin) };
 }
 `;

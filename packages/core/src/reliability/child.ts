@@ -4,44 +4,20 @@
 //                                 saveCheckpointFile after every step, printing "saved N"; at the end "done HASH"
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { Generator, getBackend, init, manualSeed, nn, optim, scope, tensor, type Tensor } from '../index.js';
+import { getBackend, init, manualSeed, nn, optim } from '../index.js';
 import { loadCheckpointFile, saveCheckpointFile } from '../node.js';
+import { dataset, trainStep, trainTiny, weightBytes } from './train-run.js';
 
-/** SHA-256 of the float32 bytes of a state dict, in key order. */
-export function hashWeights(model: nn.Module): string {
-  const h = createHash('sha256');
-  for (const [k, t] of Object.entries(model.stateDict())) {
-    h.update(k);
-    const f = t.toFloat32Array();
-    h.update(new Uint8Array(f.buffer, f.byteOffset, f.byteLength));
-  }
-  return h.digest('hex');
-}
-
-function dataset(rows: number, cols: number, outs: number): { x: Tensor; y: Tensor } {
-  const g = new Generator(7);
-  const x = tensor(Float32Array.from({ length: rows * cols }, () => g.normal()), { shape: [rows, cols] });
-  const y = tensor(Float32Array.from({ length: rows * outs }, () => g.normal()), { shape: [rows, outs] });
-  return { x, y };
-}
-
-function step(model: nn.Module, opt: optim.Adam, x: Tensor, y: Tensor): void {
-  scope(() => {
-    opt.zeroGrad();
-    nn.functional.mseLoss(model.forward(x), y).backward();
-    opt.step();
-  });
+/** SHA-256 of a model's state dict (keys and float32 bytes, in key order). */
+function hashWeights(model: nn.Module): string {
+  return createHash('sha256').update(weightBytes(model)).digest('hex');
 }
 
 async function main(): Promise<void> {
   const [mode, a, b, c] = process.argv.slice(2);
   if (mode === 'train') {
     await init({ relaxed: c === 'plain' ? false : 'auto' });
-    manualSeed(Number(a));
-    const model = new nn.Sequential(new nn.Linear(16, 32), new nn.Tanh(), new nn.Linear(32, 4));
-    const opt = new optim.Adam(model.parameters(), { lr: 0.01 });
-    const { x, y } = dataset(64, 16, 4);
-    for (let i = 0; i < Number(b); i++) step(model, opt, x, y);
+    const model = trainTiny(Number(a), Number(b));
     process.stdout.write(`${JSON.stringify({ hash: hashWeights(model), build: (getBackend() as { build?: string }).build })}\n`);
   } else if (mode === 'checkpoint-loop') {
     await init();
@@ -52,7 +28,7 @@ async function main(): Promise<void> {
     const { x, y } = dataset(32, 64, 64);
     let done = existsSync(path) ? (await loadCheckpointFile(path, { model, optimizer: opt })).epoch : 0;
     while (done < total) {
-      step(model, opt, x, y);
+      trainStep(model, opt, x, y);
       done++;
       await saveCheckpointFile(path, { model, optimizer: opt, epoch: done });
       process.stdout.write(`saved ${done}\n`);

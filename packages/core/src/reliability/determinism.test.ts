@@ -7,10 +7,9 @@
 // threads (backend/pool.test.ts); the pool splits work so each output element is computed by one thread.
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  Generator, createWasmBackend, init, manualSeed, nn, optim, scope, setBackend, tensor, type Backend, type Tensor,
-} from '../index.js';
+import { createWasmBackend, init, setBackend, type Backend } from '../index.js';
 import { runChild } from './subprocess.js';
+import { trainTiny, weightBytes } from './train-run.js';
 
 let original: Backend;
 const STEPS = 60;
@@ -23,33 +22,11 @@ afterAll(() => {
   setBackend(original);
 });
 
-function hashWeights(model: nn.Module): string {
-  const h = createHash('sha256');
-  for (const [k, t] of Object.entries(model.stateDict())) {
-    h.update(k);
-    const f = t.toFloat32Array();
-    h.update(new Uint8Array(f.buffer, f.byteOffset, f.byteLength));
-  }
-  return h.digest('hex');
-}
-
-/** The same run as child.ts's `train` mode, in this process. */
+/** The same run as child.ts's `train` mode, in this process: SHA-256 of the weights. */
 function train(seed: number, steps: number): string {
-  manualSeed(seed);
-  const model = new nn.Sequential(new nn.Linear(16, 32), new nn.Tanh(), new nn.Linear(32, 4));
-  const opt = new optim.Adam(model.parameters(), { lr: 0.01 });
-  const g = new Generator(7);
-  const x = tensor(Float32Array.from({ length: 64 * 16 }, () => g.normal()), { shape: [64, 16] });
-  const y = tensor(Float32Array.from({ length: 64 * 4 }, () => g.normal()), { shape: [64, 4] });
-  for (let i = 0; i < steps; i++) {
-    scope(() => {
-      opt.zeroGrad();
-      nn.functional.mseLoss(model.forward(x), y).backward();
-      opt.step();
-    });
-  }
-  const hash = hashWeights(model);
-  for (const t of [x, y, ...model.parameters()] as Tensor[]) t.dispose();
+  const model = trainTiny(seed, steps);
+  const hash = createHash('sha256').update(weightBytes(model)).digest('hex');
+  for (const t of model.parameters()) t.dispose();
   return hash;
 }
 
