@@ -356,17 +356,22 @@ function maxPool2x2F32(out: usize, argmax: usize, x: usize, planes: i32, H: i32,
 export function maxPool2dGradF32(gx: usize, gy: usize, argmax: usize, planes: i32, H: i32, W: i32,
   outH: i32, outW: i32): void {
   const planeBytes = (<usize>H * <usize>W) << 2;
-  const n = outH * outW;
-  let q: usize = 0;
+  const outBytes = (<usize>outH * <usize>outW) << 2;
   for (let p = 0; p < planes; p++) {
-    const gp = gx + <usize>p * planeBytes;
-    for (let o = 0; o < n; o++) {
-      const a = load<i32>(argmax + q);
-      if (a >= 0) {
-        const d = gp + (<usize>a << 2);
-        store<f32>(d, load<f32>(d) + load<f32>(gy + q));
-      }
-      q += 4;
+    scatterArgmax(gx + <usize>p * planeBytes, gy, argmax, outBytes);
+    gy += outBytes;
+    argmax += outBytes;
+  }
+}
+
+/** gp[argmax[o]] += gy[o] for the `outBytes` / 4 outputs of one plane (index −1 is skipped). */
+// @ts-ignore: decorator
+@inline function scatterArgmax(gp: usize, gy: usize, argmax: usize, outBytes: usize): void {
+  for (let q: usize = 0; q < outBytes; q += 4) {
+    const a = load<i32>(argmax + q);
+    if (a >= 0) {
+      const d = gp + (<usize>a << 2);
+      store<f32>(d, load<f32>(d) + load<f32>(gy + q));
     }
   }
 }
@@ -384,19 +389,13 @@ export function maxPool2dGradSetF32(gx: usize, gy: usize, argmax: usize, planes:
     return;
   }
   const planeBytes = (<usize>H * <usize>W) << 2;
-  const n = outH * outW;
-  let q: usize = 0;
+  const outBytes = (<usize>outH * <usize>outW) << 2;
   for (let p = 0; p < planes; p++) {
     const gp = gx + <usize>p * planeBytes;
     memory.fill(gp, 0, planeBytes);
-    for (let o = 0; o < n; o++) {
-      const a = load<i32>(argmax + q);
-      if (a >= 0) {
-        const d = gp + (<usize>a << 2);
-        store<f32>(d, load<f32>(d) + load<f32>(gy + q));
-      }
-      q += 4;
-    }
+    scatterArgmax(gp, gy, argmax, outBytes);
+    gy += outBytes;
+    argmax += outBytes;
   }
 }
 
