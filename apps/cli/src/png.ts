@@ -1,7 +1,9 @@
-// A small PNG decoder (and encoder, for tests and sample images) over node:zlib: 8- and 16-bit
-// grayscale, RGB, palette and alpha images, non-interlaced, decoded to grayscale in [0, 255].
+// A small PNG decoder over node:zlib: 8- and 16-bit grayscale, RGB, palette and alpha images,
+// non-interlaced, decoded to grayscale in [0, 255]. The encoder (for tests and sample images) is the
+// core's explain.encodePng.
 // see: https://www.w3.org/TR/png-3/ (chunks, filters §7.3, Paeth predictor).
-import { deflateSync, inflateSync } from 'node:zlib';
+import { inflateSync } from 'node:zlib';
+import { explain } from '@simdgrad/core';
 import { CliError } from './errors.js';
 
 const SIGNATURE = [137, 80, 78, 71, 13, 10, 26, 10];
@@ -126,33 +128,8 @@ export function resizeGray(img: GrayImage, width: number, height: number): GrayI
   return { width, height, pixels: out };
 }
 
-function crc32(bytes: Uint8Array): number {
-  let c = -1;
-  for (const b of bytes) {
-    c ^= b;
-    for (let k = 0; k < 8; k++) c = (c >>> 1) ^ (0xedb88320 & -(c & 1));
-  }
-  return (c ^ -1) >>> 0;
-}
-
-/** Encodes 8-bit grayscale pixels (0…255) as a PNG. */
+/** Encodes 8-bit grayscale pixels (0…255, rounded and clamped) as a PNG, with the core's encoder. */
 export function encodeGrayPng(width: number, height: number, pixels: ArrayLike<number>): Uint8Array {
-  const raw = new Uint8Array(height * (width + 1));
-  for (let y = 0; y < height; y++) for (let x = 0; x < width; x++) raw[y * (width + 1) + 1 + x] = Math.max(0, Math.min(255, Math.round(pixels[y * width + x]!)));
-  const chunk = (type: string, body: Uint8Array) => {
-    const out = new Uint8Array(12 + body.length);
-    const v = new DataView(out.buffer);
-    v.setUint32(0, body.length);
-    for (let i = 0; i < 4; i++) out[4 + i] = type.charCodeAt(i);
-    out.set(body, 8);
-    v.setUint32(8 + body.length, crc32(out.subarray(4, 8 + body.length)));
-    return out;
-  };
-  const ihdr = new Uint8Array(13);
-  const hv = new DataView(ihdr.buffer);
-  hv.setUint32(0, width);
-  hv.setUint32(4, height);
-  ihdr[8] = 8; // bit depth
-  ihdr[9] = 0; // grayscale
-  return Buffer.concat([Uint8Array.from(SIGNATURE), chunk('IHDR', ihdr), chunk('IDAT', deflateSync(raw)), chunk('IEND', new Uint8Array(0))]);
+  const bytes = Uint8Array.from({ length: width * height }, (_, i) => Math.max(0, Math.min(255, Math.round(pixels[i]!))));
+  return explain.encodePng(bytes, width, height, 1);
 }
