@@ -1,9 +1,10 @@
-// Bundles the demo into dist/: one HTML file per page, style.css, and in assets/ one ES module per
+// Bundles the demo into dist/: one HTML file per page (src/pages/<page>.html is the page's own
+// <title> line and <main>; the head and nav every page shares are added here), style.css, and in assets/ one ES module per
 // page and per page worker (the engine and its embedded .wasm in shared chunks) plus the files of
 // src/assets/ (model weights; not its README). The output is a plain static folder.
 // `node build.mjs --watch` rebuilds on change (the dev server uses it).
 import { context } from 'esbuild';
-import { copyFileSync, existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -22,10 +23,35 @@ function entryPoints() {
   return entries;
 }
 
+/**
+ * The whole HTML document of src/pages/<page>.html: the shared head (its <title> line, the style sheet
+ * and the page's script, assets/<page>.js, built from src/pages/<page>/page.ts) and nav, then its <main>.
+ */
+function pageHtml(file) {
+  const content = readFileSync(join(src, 'pages', file), 'utf8');
+  const title = /^<title>[^<\n]+<\/title>\n/.exec(content);
+  if (!title) throw new Error(`demo build: src/pages/${file} must start with its <title>…</title> line`);
+  const page = file.slice(0, -'.html'.length);
+  return `<!doctype html>
+<html lang="en">
+<head>
+  <meta charset="utf-8">
+  <meta name="viewport" content="width=device-width, initial-scale=1">
+  ${title[0]}  <link rel="icon" href="data:,">
+  <link rel="stylesheet" href="style.css">
+  <script type="module" src="assets/${page}.js"></script>
+</head>
+<body>
+<nav id="nav"></nav>
+${content.slice(title[0].length)}</body>
+</html>
+`;
+}
+
 function copyStatic(out = dist) {
   mkdirSync(out, { recursive: true });
   for (const f of readdirSync(join(src, 'pages'))) {
-    if (f.endsWith('.html')) copyFileSync(join(src, 'pages', f), join(out, f));
+    if (f.endsWith('.html')) writeFileSync(join(out, f), pageHtml(f));
   }
   copyFileSync(join(src, 'style.css'), join(out, 'style.css'));
   const assets = join(src, 'assets');
