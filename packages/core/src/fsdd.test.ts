@@ -9,7 +9,7 @@ import { manualSeed, tensor } from './ops/creation.js';
 import { crossEntropy } from './nn/functional.js';
 import { Adam } from './optim/adam.js';
 import { Generator } from './random.js';
-import { getBackends } from './test-utils.js';
+import { getBackends, trainStep } from './test-utils.js';
 import { fsdd, parseFsddName, type FsddRecording } from './fsdd.js';
 
 let all: FsddRecording[];
@@ -48,14 +48,8 @@ describe('fsdd', () => {
     const losses: number[] = [];
     for (let epoch = 0; epoch < 2; epoch++) {
       for (let s = 0; s < train.length; s += 16) {
-        losses.push(scope(() => {
-          const n = Math.min(16, train.length - s);
-          opt.zeroGrad();
-          const loss = crossEntropy(model.forward(xTrain.narrow(0, s, n)), yTrain.narrow(0, s, n));
-          loss.backward();
-          opt.step();
-          return loss.item();
-        }));
+        const n = Math.min(16, train.length - s);
+        losses.push(trainStep(opt, () => crossEntropy(model.forward(xTrain.narrow(0, s, n)), yTrain.narrow(0, s, n))));
       }
     }
     model.eval();

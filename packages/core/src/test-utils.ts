@@ -130,3 +130,17 @@ export function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
   for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]! - b[i]!));
   return m;
 }
+
+/**
+ * One training step in a scope: zeroGrad, the loss from `loss()`, backward, step. Returns the loss value;
+ * every temporary is freed.
+ */
+export function trainStep(opt: { zeroGrad(): void; step(): void }, loss: () => Tensor): number {
+  return scope(() => {
+    opt.zeroGrad();
+    const l = loss();
+    l.backward();
+    opt.step();
+    return l.item();
+  });
+}

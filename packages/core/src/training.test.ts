@@ -2,6 +2,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { breastCancer, digits, iris } from './datasets.js';
 import { data, init, manualSeed, nn, noGrad, optim, rand, randn, scope, type Tensor } from './index.js';
+import { trainStep } from './test-utils.js';
 
 beforeAll(async () => {
   await init();
@@ -21,13 +22,7 @@ function fit(model: nn.Module, opt: optim.Optimizer, x: Tensor, y: Tensor, epoch
   for (let e = 0; e < epochs; e++) {
     let sum = 0, n = 0;
     for (const [xb, yb] of loader) {
-      sum += scope(() => {
-        opt.zeroGrad();
-        const l = loss(model.forward(xb!), yb!);
-        l.backward();
-        opt.step();
-        return l.item() * xb!.shape[0]!;
-      });
+      sum += trainStep(opt, () => loss(model.forward(xb!), yb!)) * xb!.shape[0]!;
       n += xb!.shape[0]!;
       xb!.dispose();
       yb!.dispose();

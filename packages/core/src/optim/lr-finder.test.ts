@@ -1,10 +1,9 @@
 // The LR range test on a tiny linear regression: a sane suggestion, the lr restored, early stopping.
 import { beforeEach, describe, expect, it } from 'vitest';
 import { setBackend } from '../engine.js';
-import { scope } from '../memory.js';
 import { manualSeed, randn, tensor, zeros } from '../ops/creation.js';
 import type { Tensor } from '../tensor.js';
-import { getBackends } from '../test-utils.js';
+import { getBackends, trainStep } from '../test-utils.js';
 import { findLr } from './lr-finder.js';
 import { SGD } from './sgd.js';
 
@@ -19,13 +18,7 @@ describe.each(['wasm', 'reference'] as const)('findLr on %s', (backend) => {
     const b = zeros([1], { requiresGrad: true });
     return {
       params: [w, b],
-      step: (opt) => scope(() => {
-        opt.zeroGrad();
-        const loss = x.matmul(w).add(b).sub(y).square().mean();
-        loss.backward();
-        opt.step();
-        return loss.item();
-      }),
+      step: (opt) => trainStep(opt, () => x.matmul(w).add(b).sub(y).square().mean()),
     };
   }
 

@@ -3,10 +3,10 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import { setBackend } from '../engine.js';
 import { SimdgradError } from '../errors.js';
-import { keep, liveTensorCount, scope } from '../memory.js';
+import { keep, liveTensorCount } from '../memory.js';
 import { manualSeed, randn, tensor, zeros } from '../ops/creation.js';
 import type { Tensor } from '../tensor.js';
-import { getBackends, setGrad } from '../test-utils.js';
+import { getBackends, setGrad, trainStep } from '../test-utils.js';
 import { Adagrad } from './adagrad.js';
 import { Adam, AdamW } from './adam.js';
 import type { Optimizer, OptimizerStateDict } from './optimizer.js';
@@ -99,13 +99,7 @@ describe.each(['wasm', 'reference'] as const)('optimizer base on %s', (backend) 
     const trueW = tensor([[1], [-2], [0.5], [3]]);
     const y = x.matmul(trueW).add(0.7);
     const opt = new Adam([w, b], { lr: 0.05 });
-    const lossAt = () => scope(() => {
-      opt.zeroGrad();
-      const loss = x.matmul(w).add(b).sub(y).square().mean();
-      loss.backward();
-      opt.step();
-      return loss.item();
-    });
+    const lossAt = () => trainStep(opt, () => x.matmul(w).add(b).sub(y).square().mean());
     const first = lossAt();
     lossAt();
     const live = liveTensorCount();

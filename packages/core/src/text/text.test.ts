@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { Generator, init, manualSeed, nn, noGrad, optim, scope, tensor, text } from '../index.js';
-import { expectAllClose } from '../test-utils.js';
+import { expectAllClose, trainStep } from '../test-utils.js';
 
 beforeAll(async () => {
   await init();
@@ -70,15 +70,11 @@ describe('text.GPT', () => {
     const adam = new optim.AdamW(gpt.parameters(), { lr: 1e-2 });
     let first = 0, last = 0;
     for (let step = 0; step < 60; step++) {
-      last = scope(() => {
-        adam.zeroGrad();
+      last = trainStep(adam, () => {
         const s = step % 4;
         const x = tensor(seq.slice(s, s + 8), { shape: [1, 8], dtype: 'int32' });
         const y = tensor(seq.slice(s + 1, s + 9), { shape: [8], dtype: 'int32' });
-        const loss = nn.functional.crossEntropy(gpt.forward(x).reshape([8, 5]), y);
-        loss.backward();
-        adam.step();
-        return loss.item();
+        return nn.functional.crossEntropy(gpt.forward(x).reshape([8, 5]), y);
       });
       if (step === 0) first = last;
     }

@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { Generator, init, manualSeed, noGrad, optim, scope, text } from '../index.js';
-import { expectAllClose } from '../test-utils.js';
+import { expectAllClose, trainStep } from '../test-utils.js';
 
 beforeAll(async () => {
   await init();
@@ -64,13 +64,7 @@ describe('text.Translator', () => {
     for (let step = 0; step < 300; step++) {
       const batch = Array.from({ length: 16 }, sample);
       adam.paramGroups[0]!.lr = 5e-3 * (1 - step / 300);
-      last = scope(() => {
-        adam.zeroGrad();
-        const l = m.loss(batch.map(source), batch.map(target), { padId: PAD });
-        l.backward();
-        adam.step();
-        return l.item();
-      });
+      last = trainStep(adam, () => m.loss(batch.map(source), batch.map(target), { padId: PAD }));
       if (step === 0) first = last;
     }
     expect(last).toBeLessThan(first / 4);
