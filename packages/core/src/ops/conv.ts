@@ -89,7 +89,7 @@ export function conv2d(x0: Tensor, w0: Tensor, b0?: Tensor | null, options: Conv
   const inputs = b0 ? [x0, w0, b0] : [x0, w0];
   record(y, 'conv2d', inputs, (gy0) => {
     const gy = contiguous(gy0);
-    let gx: Tensor | null = null, gw: Tensor | null = null, gb: Tensor | null = null;
+    let gw: Tensor | null = null;
     if (w0.requiresGrad) {
       gw = fullOf([O, Cg, kh, kw], 0);
       for (let gi = 0; gi < groups; gi++) {
@@ -100,17 +100,7 @@ export function conv2d(x0: Tensor, w0: Tensor, b0?: Tensor | null, options: Conv
         });
       }
     }
-    if (x0.requiresGrad) {
-      gx = fullOf([N, C, H, W], 0);
-      for (let gi = 0; gi < groups; gi++) {
-        // gx[n, group] += col2im(w[group]ᵀ [K, Og] · gy[n, group] [Og, L]), image by image
-        be.conv2dInputGrad(gx.ptr + gi * Cg * H * W * 4, w.ptr + gi * Og * K * 4, gy.ptr + gi * Og * L * 4, N, Og, g, O * L, C * H * W);
-      }
-    }
-    if (b0?.requiresGrad) {
-      gb = empty([O]);
-      be.biasGradNCHW(gb.ptr, gy.ptr, N, O, L);
-    }
+    const [gx, gb] = conv2dInputBiasGrads(gy, w, g, N, O, groups, x0.requiresGrad, b0?.requiresGrad ?? false);
     release(gy, gy0);
     return b0 ? [gx, gw, gb] : [gx, gw];
   }, [cols, ...[x !== x0 ? x : null, w !== w0 ? w : null, b && b !== b0 ? b : null].filter((t): t is Tensor => t !== null)]);
@@ -123,6 +113,29 @@ export function conv2d(x0: Tensor, w0: Tensor, b0?: Tensor | null, options: Conv
     release(b, b0);
   }
   return y;
+}
+
+/**
+ * The input and bias gradients of conv2d, the same for the GEMM and the direct paths:
+ * gx[n, group] += col2im(w[group]ᵀ [K, Og] · gy[n, group] [Og, L]) image by image; gb = gy summed over N, H, W.
+ */
+function conv2dInputBiasGrads(gy: Tensor, w: Tensor, g: ConvGeometry, N: number, O: number, groups: number,
+  needInput: boolean, needBias: boolean): [Tensor | null, Tensor | null] {
+  const be = gy.backend;
+  const C = g.C * groups, H = g.H, W = g.W, L = g.outH * g.outW;
+  const Og = O / groups, Cg = g.C, K = Cg * g.kh * g.kw;
+  let gx: Tensor | null = null, gb: Tensor | null = null;
+  if (needInput) {
+    gx = fullOf([N, C, H, W], 0);
+    for (let gi = 0; gi < groups; gi++) {
+      be.conv2dInputGrad(gx.ptr + gi * Cg * H * W * 4, w.ptr + gi * Og * K * 4, gy.ptr + gi * Og * L * 4, N, Og, g, O * L, C * H * W);
+    }
+  }
+  if (needBias) {
+    gb = empty([O]);
+    be.biasGradNCHW(gb.ptr, gy.ptr, N, O, L);
+  }
+  return [gx, gb];
 }
 
 /**
@@ -146,7 +159,7 @@ function conv2dDirect(x0: Tensor, w0: Tensor, b0: Tensor | null | undefined, x: 
   const inputs = b0 ? [x0, w0, b0] : [x0, w0];
   record(y, 'conv2d', inputs, (gy0) => {
     const gy = contiguous(gy0);
-    let gx: Tensor | null = null, gw: Tensor | null = null, gb: Tensor | null = null;
+    let gw: Tensor | null = null;
     if (w0.requiresGrad) {
       gw = empty([O, Cg, g.kh, g.kw]);
       for (let gi = 0; gi < groups; gi++) {
@@ -154,17 +167,7 @@ function conv2dDirect(x0: Tensor, w0: Tensor, b0: Tensor | null | undefined, x: 
           C * H * W, O * L);
       }
     }
-    if (x0.requiresGrad) {
-      // the input gradient as in the GEMM path: col2im(wᵀ · gy) image by image
-      gx = fullOf([N, C, H, W], 0);
-      for (let gi = 0; gi < groups; gi++) {
-        be.conv2dInputGrad(gx.ptr + gi * Cg * H * W * 4, w.ptr + gi * Og * K * 4, gy.ptr + gi * Og * L * 4, N, Og, g, O * L, C * H * W);
-      }
-    }
-    if (b0?.requiresGrad) {
-      gb = empty([O]);
-      be.biasGradNCHW(gb.ptr, gy.ptr, N, O, L);
-    }
+    const [gx, gb] = conv2dInputBiasGrads(gy, w, g, N, O, groups, x0.requiresGrad, b0?.requiresGrad ?? false);
     release(gy, gy0);
     return b0 ? [gx, gw, gb] : [gx, gw];
   }, [x !== x0 ? x : null, w !== w0 ? w : null].filter((t): t is Tensor => t !== null));
