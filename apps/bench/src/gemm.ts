@@ -7,7 +7,7 @@ import { parseArgs } from 'node:util';
 import type { Command } from './command.js';
 import {
   checkTarget, formatGflops, formatMachine, formatPercent, formatRatio, formatTable, formatVerdict, gflops,
-  machineInfo, parseChoices, parseSizes, ratio, timeInterleaved, timeIt, type Column, type MachineInfo, type Timing,
+  machineInfo, mulberry32, parseChoices, parseSizes, ratio, timeInterleaved, timeIt, type Column, type MachineInfo, type Timing,
   type Verdict,
 } from './report.js';
 import { loadTfjsWasm, type TfjsWasm } from './tfjs.js';
@@ -425,16 +425,4 @@ function measurePeak(k: KernelExports, ms: number): number {
   }
   const t = timeIt(() => k.peakF32(iters, 1, 0), { minMs: ms, warmupMs: 0, minSampleMs: 0, minSamples: 3 });
   return gflops(iters * PEAK_FLOPS_PER_ITER, t.bestMs);
-}
-
-/** A small seeded PRNG (uniform in [0, 1)), so runs use the same data. */
-export function mulberry32(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let x = s;
-    x = Math.imul(x ^ (x >>> 15), x | 1);
-    x ^= x + Math.imul(x ^ (x >>> 7), x | 61);
-    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
-  };
 }

@@ -287,3 +287,15 @@ export function formatVerdict(v: Verdict): string {
   const mark = v.pass === null ? 'N/A ' : v.pass ? 'PASS' : 'FAIL';
   return `${mark}  ${v.target}: ${v.detail}`;
 }
+
+/** A small seeded PRNG (mulberry32, uniform in [0, 1)), so every run and every JS peer uses the same data. */
+export function mulberry32(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let x = s;
+    x = Math.imul(x ^ (x >>> 15), x | 1);
+    x ^= x + Math.imul(x ^ (x >>> 7), x | 61);
+    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
+  };
+}

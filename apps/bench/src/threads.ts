@@ -9,10 +9,10 @@ import {
 } from '@simdgrad/core';
 import { parseArgs } from 'node:util';
 import type { Command } from './command.js';
-import { VARIANTS, mulberry32, type Variant } from './gemm.js';
+import { VARIANTS, type Variant } from './gemm.js';
 import {
-  checkTarget, formatGflops, formatMachine, formatRatio, formatTable, formatVerdict, gflops, machineInfo, parseChoices,
-  parseSizes, ratio, timeInterleaved, type Column, type MachineInfo, type Verdict,
+  checkTarget, formatGflops, formatMachine, formatRatio, formatTable, formatVerdict, gflops, machineInfo, mulberry32,
+  parseChoices, parseSizes, ratio, timeInterleaved, type Column, type MachineInfo, type Verdict,
 } from './report.js';
 
 const USAGE = `threads [--json] [--sizes 256,512,1024] [--variants ab,atb,abt] [--threads 2] [--spin 200] [--ms 600] [--no-mlp]

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { MODELS, makeBatch, oneHot, rng } from './peers/common.js';
+import { MODELS, makeBatch, oneHot } from './peers/common.js';
+import { mulberry32 } from './report.js';
 import { fmtRate, formatTrainReport, medianRoundRatio, trainVerdicts, type TrainReport, type TrainRow } from './train.js';
 
 const row = (over: Partial<TrainRow>): TrainRow => ({
@@ -22,7 +23,7 @@ describe('train helpers', () => {
     expect(Math.max(...a.y)).toBeLessThan(65);
     expect(makeBatch('cnn').xShape).toEqual([64, 28, 28]);
     expect(oneHot(new Int32Array([2, 0]), 3)).toEqual(new Float32Array([0, 0, 1, 1, 0, 0]));
-    const r = rng(1);
+    const r = mulberry32(1);
     const x = r();
     expect(x).toBeGreaterThanOrEqual(0);
     expect(x).toBeLessThan(1);

@@ -10,7 +10,7 @@
  * A child never writes anything else to stdout (logs go to stderr).
  */
 import { createInterface } from 'node:readline';
-import { timeIt } from '../report.js';
+import { mulberry32, timeIt } from '../report.js';
 
 export type ModelName = 'mlp' | 'cnn' | 'charlm' | 'charlm-lstm';
 export const MODEL_NAMES: readonly ModelName[] = ['mlp', 'cnn', 'charlm', 'charlm-lstm'];
@@ -85,18 +85,6 @@ export interface TimeResult {
   notes?: string[];
 }
 
-/** Deterministic uniform [0, 1) numbers (mulberry32), so every JS peer trains on the same synthetic data. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 export interface Batch {
   /** Row-major inputs: [batch, 784] (mlp), [batch, 28, 28] pixels (cnn; the peer picks NCHW or NHWC, C = 1), or int32 [batch, 32] (charlm). */
   x: Float32Array | Int32Array;
@@ -109,7 +97,7 @@ export interface Batch {
 /** One synthetic batch for `model` (the same numbers in every JS peer; both char models share theirs). */
 export function makeBatch(model: ModelName): Batch {
   const spec = MODELS[model];
-  const r = rng(12345);
+  const r = mulberry32(12345);
   const b = spec.batch;
   if (isCharModel(model)) {
     const x = new Int32Array(b * CHARLM.context);

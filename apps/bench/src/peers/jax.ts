@@ -6,7 +6,8 @@
  *
  * jax-js arrays are reference-counted: every call consumes its array arguments (`.ref` keeps one).
  */
-import { CHARLM, CHARLM_LSTM, CNN, MLP, MODELS, makeBatch, oneHot, rng, type ModelName, type Trainer } from './common.js';
+import { mulberry32 } from '../report.js';
+import { CHARLM, CHARLM_LSTM, CNN, MLP, MODELS, makeBatch, oneHot, type ModelName, type Trainer } from './common.js';
 
 type Jax = typeof import('@jax-js/jax');
 type Arr = import('@jax-js/jax').Array;
@@ -19,7 +20,7 @@ export async function jaxTrainer(model: ModelName, embedVia: 'take' | 'onehot' =
   if (!devices.includes('wasm')) throw new Error(`jax-js: no wasm device (got ${devices.join(', ')})`);
   jax.defaultDevice('wasm');
   const spec = MODELS[model];
-  const r = rng(7);
+  const r = mulberry32(7);
   const uniform = (shape: number[], fanIn: number): Arr => {
     const n = shape.reduce((a, b) => a * b, 1);
     const a = new Float32Array(n);
