@@ -3,15 +3,15 @@
 // stride of L floats instead of first copying them into a packed 8-wide panel (matmul.ts's packB).
 // The 8 columns × KC rows of one step (≤ 256 cache lines) stay in L1 while every 4-row sliver of the
 // packed weight goes by, so the strided reads cost about what the packing pass did, minus the pass.
-// Only the weight (A) is packed, once per KC block for all images. The bias is added in the epilogue
-// of the last KC block.
+// Only the weight (A) is packed (matmul.ts's packA), once per KC block for all images. The bias is
+// added in the epilogue of the last KC block.
 //
 // Edges: the last column sliver of an image (L not a multiple of 8) is copied into a zero-padded
 // 8-wide panel, so no read runs past cols; partial tiles are stored through a 128-byte scratch tile.
 // Same blocking ideas and the same 4×8 micro-kernel as matmul.ts (see there for the register budget).
 
 import { col2imF32, im2colF32 } from './conv';
-import { microTile4x8 } from './matmul';
+import { microTile4x8, packA } from './matmul';
 
 // @ts-ignore: decorator
 @inline const MR: i32 = 4;
@@ -39,7 +39,6 @@ export function conv2dColsGemmF32(y: usize, w: usize, cols: usize, bias: usize, 
   const ap = scratch;
   const panel = ap + ((<usize>((O + MR - 1) / MR * MR) * <usize>kcMax) << 2);
   const tile = panel + ((<usize>kcMax * <usize>NR) << 2);
-  const ld = <usize>L << 2;
   if (K <= 0) {
     for (let n = 0; n < N; n++) {
       for (let o = 0; o < O; o++) {
@@ -170,39 +169,15 @@ export function conv2dInputGradF32(gx: usize, w: usize, gy: usize, scratch: usiz
 }
 
 /** Packs w[0:O, 0:kc] (row stride `ldw` bytes) as 4-row slivers [p][4], zero-padding the last sliver's rows. */
-function packWeight(ap: usize, w: usize, ldw: usize, O: i32, kc: i32): void {
-  for (let o = 0; o < O; o += MR) {
-    const rows = min(MR, O - o);
-    const r0 = w + <usize>o * ldw;
-    for (let p = 0; p < kc; p++) {
-      const s = r0 + (<usize>p << 2);
-      store<f32>(ap, load<f32>(s));
-      store<f32>(ap, rows > 1 ? load<f32>(s + ldw) : 0, 4);
-      store<f32>(ap, rows > 2 ? load<f32>(s + 2 * ldw) : 0, 8);
-      store<f32>(ap, rows > 3 ? load<f32>(s + 3 * ldw) : 0, 12);
-      ap += 16;
-    }
-  }
+// @ts-ignore: decorator
+@inline function packWeight(ap: usize, w: usize, ldw: usize, O: i32, kc: i32): void {
+  packA(ap, w, ldw, 4, kc, O);
 }
 
 /** packWeight for w stored transposed: w[o, p] at p·ldw + 4·o (rows o contiguous within each step p). */
-function packWeightT(ap: usize, w: usize, ldw: usize, O: i32, kc: i32): void {
-  for (let o = 0; o < O; o += MR) {
-    const rows = min(MR, O - o);
-    let s = w + (<usize>o << 2);
-    for (let p = 0; p < kc; p++) {
-      if (rows == MR) {
-        v128.store(ap, v128.load(s));
-      } else {
-        store<f32>(ap, load<f32>(s));
-        store<f32>(ap, rows > 1 ? load<f32>(s, 4) : 0, 4);
-        store<f32>(ap, rows > 2 ? load<f32>(s, 8) : 0, 8);
-        store<f32>(ap, 0, 12);
-      }
-      ap += 16;
-      s += ldw;
-    }
-  }
+// @ts-ignore: decorator
+@inline function packWeightT(ap: usize, w: usize, ldw: usize, O: i32, kc: i32): void {
+  packA(ap, w, 4, ldw, kc, O);
 }
 
 /**

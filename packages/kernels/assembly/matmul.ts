@@ -190,8 +190,9 @@ function packB(bp: usize, b: usize, bSJ: usize, bSP: usize, kc: i32, nc: i32): v
  * Pack op(A)[ic:ic+mc, pc:pc+kc] as MR-tall slivers: sliver s (rows ic+s*MR ...) occupies
  * kc*MR f32 at ap + s*kc*MR*4, laid out [p][MR].
  * aSI / aSP: byte strides of op(A) between rows and between columns (k steps).
+ * Also packs convgemm.ts's weight (w stored [O, K] or transposed).
  */
-function packA(ap: usize, a: usize, aSI: usize, aSP: usize, kc: i32, mc: i32): void {
+export function packA(ap: usize, a: usize, aSI: usize, aSP: usize, kc: i32, mc: i32): void {
   const sliverBytes = <usize>kc * <usize>(MR << 2);
   for (let i = 0; i < mc; i += MR) {
     packPanel(ap, a + <usize>i * aSI, aSI, aSP, imin(MR, mc - i), MR, kc);
