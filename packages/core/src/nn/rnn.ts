@@ -37,8 +37,7 @@ abstract class RNNBase extends Module {
   readonly bias: boolean;
   readonly batchFirst: boolean;
   readonly dropout: number;
-  protected abstract readonly gates: number;
-  constructor(readonly inputSize: number, readonly hiddenSize: number, options: RNNOptions, gates: number) {
+  constructor(readonly inputSize: number, readonly hiddenSize: number, options: RNNOptions, protected readonly gates: number) {
     super();
     const name = this.constructor.name;
     if (!Number.isInteger(inputSize) || inputSize < 1) throw new SimdgradError(`${name}: inputSize must be a positive integer (got ${inputSize})`);
@@ -137,7 +136,6 @@ abstract class RNNBase extends Module {
  * ```
  */
 export class RNN extends RNNBase {
-  protected readonly gates = 1;
   readonly nonlinearity: 'tanh' | 'relu';
   constructor(inputSize: number, hiddenSize: number, options: RNNOptions = {}) {
     super(inputSize, hiddenSize, options, 1);
@@ -157,7 +155,6 @@ export class RNN extends RNNBase {
  * c' = f⊙c + i⊙g; h' = o⊙tanh(c').
  */
 export class LSTM extends RNNBase {
-  protected readonly gates = 4;
   constructor(inputSize: number, hiddenSize: number, options: RNNOptions = {}) {
     super(inputSize, hiddenSize, options, 4);
   }
@@ -250,7 +247,6 @@ function lstmSequence(proj: Tensor, h0: Tensor, c0: Tensor, whh: Tensor, bhh: Te
  * r = σ(x_r + h_r), z = σ(x_z + h_z), n = tanh(x_n + r⊙(h·W_hnᵀ + b_hn)), h' = (1 − z)⊙n + z⊙h.
  */
 export class GRU extends RNNBase {
-  protected readonly gates = 3;
   constructor(inputSize: number, hiddenSize: number, options: RNNOptions = {}) {
     super(inputSize, hiddenSize, options, 3);
   }
