@@ -8,6 +8,7 @@ import type { Command } from './command.js';
 import { formatGemmReport, runGemm, VARIANTS, type Variant } from './gemm.js';
 import { formatOpsReport, runOps } from './ops.js';
 import { MODEL_NAMES } from './peers/common.js';
+import { parseSizes } from './report.js';
 import { formatStartupReport, runStartup } from './startup.js';
 import { formatSummary, type AnyReport } from './summary.js';
 import { formatTrainReport, runTrain } from './train.js';
@@ -29,8 +30,7 @@ export const allCommand: Command = {
     const json = values.json ?? false;
     const print = (text: string) => { if (!json) console.log(text); };
     const quiet = () => {};
-    const threads = (values.threads ?? '1,2').split(',').map(Number);
-    if (threads.some((t) => !Number.isInteger(t) || t < 1)) throw new Error(`bench: --threads: not a list of positive integers (${values.threads})`);
+    const threads = values.threads !== undefined ? parseSizes(values.threads, 'threads') : [1, 2];
     const reports: AnyReport[] = [];
     const gemm = await runGemm({
       quick, sizes: quick ? [64, 256, 512] : [64, 256, 512, 1024], variants: Object.keys(VARIANTS) as Variant[], tfjs: true,
