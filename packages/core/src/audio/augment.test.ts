@@ -58,7 +58,9 @@ describe('SpecAugment masks', () => {
         expect(row.every((v) => v === row[0]) && (row[0] === 1 || row[0] === -5)).toBe(true);
       }
     }
+    expect(a.includes(-5), 'no band masked: a no-op mask would pass the checks above').toBe(true);
     const t = timeMask(spec, 5, { generator: new Generator(9) }).toFloat32Array();
+    let maskedColumns = 0;
     for (let b = 0; b < 2; b++) {
       const masked = [];
       for (let i = 0; i < T; i++) {
@@ -68,7 +70,9 @@ describe('SpecAugment masks', () => {
       }
       expect(masked.length).toBeLessThanOrEqual(5);
       if (masked.length > 0) expect(masked[masked.length - 1]! - masked[0]!).toBe(masked.length - 1);
+      maskedColumns += masked.length;
     }
+    expect(maskedColumns, 'no column masked: a no-op mask would pass the checks above').toBeGreaterThan(0);
     expect(() => timeMask(tensor([1, 2, 3]), 2)).toThrow(/timeMask: expected a float32 spectrogram \[..., freq, time\]/);
   }));
 });
