@@ -4,6 +4,7 @@ import type { Backend, DType } from './backend/backend.js';
 import { ReferenceBackend } from './backend/reference.js';
 import { createWasmBackend } from './backend/wasm.js';
 import { setBackend } from './engine.js';
+import { SimdgradError } from './errors.js';
 import { gradcheck } from './autograd/gradcheck.js';
 import { keep, scope } from './memory.js';
 import { manualSeed, tensor } from './ops/creation.js';
@@ -143,4 +144,15 @@ export function trainStep(opt: { zeroGrad(): void; step(): void }, loss: () => T
     opt.step();
     return l.item();
   });
+}
+
+/** The message of the SimdgradError `fn` throws; fails the test when it throws nothing or something else. */
+export function errorMessage(fn: () => unknown): string {
+  try {
+    fn();
+  } catch (e) {
+    expect(e).toBeInstanceOf(SimdgradError);
+    return (e as Error).message;
+  }
+  throw new Error('expected a SimdgradError, nothing was thrown');
 }

@@ -1,7 +1,8 @@
 // autograd.detectAnomaly: names the op that first made NaN/Inf, in forward and in backward; costs nothing
 // when off; and the stable forms (log-sum-exp, softplus, BCE with logits) stay finite where naive ones don't.
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { SimdgradError, autograd, init, liveTensorCount, nn, noGrad, scope, tensor } from '../index.js';
+import { autograd, init, liveTensorCount, nn, noGrad, scope, tensor } from '../index.js';
+import { errorMessage } from '../test-utils.js';
 
 beforeAll(async () => {
   await init();
@@ -11,54 +12,43 @@ afterEach(() => {
   autograd.setDetectAnomaly(false);
 });
 
-/** The SimdgradError message `fn` throws (fails the test when it throws nothing or something else). */
-function messageOf(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(SimdgradError);
-    return (e as Error).message;
-  }
-  throw new Error('expected a SimdgradError');
-}
-
 describe('autograd.detectAnomaly', () => {
   it('forward: names the op whose output first holds NaN', () => {
     const x = tensor([1, -1, 4], { requiresGrad: true });
-    const msg = messageOf(() => autograd.detectAnomaly(() => scope(() => x.mul(2).log().sqrt().sum())));
+    const msg = errorMessage(() => autograd.detectAnomaly(() => scope(() => x.mul(2).log().sqrt().sum())));
     expect(msg).toBe('detectAnomaly: log produced NaN in its output (1 of 3 elements, shape [3])');
   });
 
   it('forward: Inf from a division by zero, inside a model', () => {
     const w = tensor([[1, 0]], { requiresGrad: true });
     const x = tensor([[2, 3]]);
-    const msg = messageOf(() => autograd.detectAnomaly(() => scope(() => tensor([1]).div(x.matmul(w.t()).sub(2)).sum())));
+    const msg = errorMessage(() => autograd.detectAnomaly(() => scope(() => tensor([1]).div(x.matmul(w.t()).sub(2)).sum())));
     expect(msg).toBe('detectAnomaly: div produced Inf in its output (1 of 1 elements, shape [1,1])');
   });
 
   it('forward: a NaN already in a leaf is blamed on the leaf, not on the op that reads it', () => {
     const w = tensor([NaN, 1], { requiresGrad: true });
-    const msg = messageOf(() => autograd.detectAnomaly(() => scope(() => w.mul(3).sum())));
+    const msg = errorMessage(() => autograd.detectAnomaly(() => scope(() => w.mul(3).sum())));
     expect(msg).toMatch(/^detectAnomaly: input 0 of mul already has NaN \(1 of 2 elements, shape \[2\]; a leaf tensor \(data or a parameter\)\)/);
   });
 
   it('backward: names the op whose gradient rule first made Inf or NaN (sqrt at 0)', () => {
     const x = tensor([0, 1, 4], { requiresGrad: true });
     // forward is finite (sqrt(0) = 0); d sqrt/dx = 1/(2·sqrt x) is Inf at 0
-    const msg = messageOf(() => autograd.detectAnomaly(() => scope(() => x.sqrt().sum().backward())));
+    const msg = errorMessage(() => autograd.detectAnomaly(() => scope(() => x.sqrt().sum().backward())));
     expect(msg).toBe('detectAnomaly: the gradient of sqrt (backward) has Inf in the gradient of its input 0 (1 of 3 elements, shape [3])');
     x.grad?.dispose();
   });
 
   it('backward: NaN from 0·Inf in a gradient (pow at 0 with a fractional exponent times zero)', () => {
     const x = tensor([0, 1], { requiresGrad: true });
-    const msg = messageOf(() => autograd.detectAnomaly(() => scope(() => x.pow(0.5).mul(tensor([0, 1])).sum().backward())));
+    const msg = errorMessage(() => autograd.detectAnomaly(() => scope(() => x.pow(0.5).mul(tensor([0, 1])).sum().backward())));
     expect(msg).toMatch(/^detectAnomaly: the gradient of pow \(backward\) has (NaN|Inf)/);
   });
 
   it('a non-finite gradient passed to backward() is named as such', () => {
     const x = tensor([1, 2], { requiresGrad: true });
-    const msg = messageOf(() => autograd.detectAnomaly(() => scope(() => x.mul(2).backward(tensor([NaN, 1])))));
+    const msg = errorMessage(() => autograd.detectAnomaly(() => scope(() => x.mul(2).backward(tensor([NaN, 1])))));
     expect(msg).toBe('detectAnomaly: the gradient passed to backward() has NaN (1 of 2 elements, shape [2])');
   });
 
@@ -95,8 +85,8 @@ describe('autograd.detectAnomaly', () => {
     expect(autograd.isAnomalyEnabled()).toBe(false);
     // under noGrad nothing is recorded, so nothing is checked (PyTorch checks backward only)
     expect(autograd.detectAnomaly(() => noGrad(() => scope(() => x.log().item())))).toBeNaN();
-    expect(messageOf(() => autograd.setDetectAnomaly('yes' as never))).toBe('setDetectAnomaly: mode must be true or false (got yes)');
-    expect(messageOf(() => autograd.detectAnomaly(null as never))).toBe('detectAnomaly: expected a function to run (got null)');
+    expect(errorMessage(() => autograd.setDetectAnomaly('yes' as never))).toBe('setDetectAnomaly: mode must be true or false (got yes)');
+    expect(errorMessage(() => autograd.detectAnomaly(null as never))).toBe('detectAnomaly: expected a function to run (got null)');
     expect(Object.keys(autograd).sort()).toEqual(['detectAnomaly', 'gradcheck', 'isAnomalyEnabled', 'isGradEnabled', 'noGrad', 'setDetectAnomaly']);
   });
 
