@@ -21,7 +21,7 @@ import { BatchNorm1d, BatchNorm2d, Conv2d, Embedding, LayerNorm, Linear } from '
 import * as F from '../nn/functional.js';
 import { Module, isParameter } from '../nn/module.js';
 import { contiguous, empty, release } from '../ops/core.js';
-import { tensor, zeros } from '../ops/creation.js';
+import { zeros } from '../ops/creation.js';
 import { cat, stack } from '../ops/shape.js';
 import { Tensor } from '../tensor.js';
 
@@ -142,19 +142,20 @@ const embeddingRule: Rule = (layer, _params, calls, b) => {
   const idx = cat(calls.map((c) => c.inputs[0]!.reshape([b, -1])), 1); // [B, T] int32
   const gy = cat(calls.map((c) => c.gy!.reshape([b, -1, d])), 1); // [B, T, D]
   const t = idx.shape[1]!;
-  /** Σ over each sample's positions of w_i·gy_it into row idx_it (a JS scatter: B·T·D adds). */
-  const scatter = (weights: Float32Array | null, perSample: boolean): Tensor => {
-    const ix = idx.toInt32Array(), g = gy.toFloat32Array();
-    const out = new Float32Array((perSample ? b : 1) * v * d);
-    for (let i = 0; i < b; i++) {
-      const wi = weights === null ? 1 : weights[i]!;
-      const base = perSample ? i * v * d : 0;
-      for (let j = 0; j < t; j++) {
-        const row = ix[i * t + j]!, src = (i * t + j) * d, dst = base + row * d;
-        for (let e = 0; e < d; e++) out[dst + e]! += wi * g[src + e]!;
-      }
+  /** Σ of g_it over each sample's positions into row idx_it, with the indexAdd kernel (embedding's
+   * backward): one call per sample into [B, V, D] (perSample), or one over the batch into [V, D]. */
+  const scatter = (g: Tensor, perSample: boolean): Tensor => {
+    const ic = contiguous(idx), gc = contiguous(g);
+    const out = zeros(perSample ? [b, v, d] : [v, d]);
+    const be = out.backend;
+    if (perSample) {
+      for (let i = 0; i < b; i++) be.indexAdd(out.ptr + i * v * d * 4, ic.ptr + i * t * 4, gc.ptr + i * t * d * 4, 1, v, d, t);
+    } else {
+      be.indexAdd(out.ptr, ic.ptr, gc.ptr, 1, v, d, b * t);
     }
-    return tensor(out).reshape(perSample ? [b, v, d] : [v, d]);
+    release(ic, idx);
+    release(gc, g);
+    return out;
   };
   return {
     sqNorms: () => {
@@ -162,8 +163,8 @@ const embeddingRule: Rule = (layer, _params, calls, b) => {
       const same = f.unsqueeze(2).eq(f.unsqueeze(1)); // [B, T, T]
       return [gy.matmul(gy.transpose(1, 2)).mul(same).sum([1, 2])];
     },
-    clippedSum: (c) => [scatter(c.toFloat32Array(), false)],
-    samples: () => [scatter(null, true)],
+    clippedSum: (c) => [scatter(gy.mul(c.reshape([b, 1, 1])), false)],
+    samples: () => [scatter(gy, true)],
   };
 };
 
