@@ -7,7 +7,7 @@ import type { Backend } from '../backend/backend.js';
 import { SimdgradError } from '../errors.js';
 import { tensor } from '../ops/creation.js';
 import { Generator } from '../random.js';
-import { getBackends, onBackend } from '../test-utils.js';
+import { get, getBackends, onBackend, put } from '../test-utils.js';
 import * as audio from './index.js';
 
 interface Mat { shape: number[]; data: number[] }
@@ -44,15 +44,11 @@ function random(n: number, seed: number): Float32Array {
 
 /** Runs a primitive on one backend over fresh copies of `inputs`; returns the first `outLen` f32s of the output. */
 function runPrimitive(b: Backend, inputs: Float32Array[], outLen: number, fn: (out: number, ins: number[]) => void): Float32Array {
-  const ins = inputs.map((d) => {
-    const p = b.heap.alloc(Math.max(1, d.length) * 4);
-    b.heap.views().f32.set(d, p >> 2);
-    return p;
-  });
+  const ins = inputs.map((d) => put(b, d));
   const out = b.heap.alloc(Math.max(1, outLen) * 4);
   b.heap.views().f32.fill(NaN, out >> 2, (out >> 2) + outLen);
   fn(out, ins);
-  const res = b.heap.views().f32.slice(out >> 2, (out >> 2) + outLen);
+  const res = get(b, out, outLen) as Float32Array;
   [...ins, out].forEach((p) => b.heap.free(p));
   return res;
 }

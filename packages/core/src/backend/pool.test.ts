@@ -4,9 +4,9 @@
 // workers shut down cleanly (and are unref()'d, so vitest exits either way). No timings here.
 import type { BinaryOpName, UnaryOpName } from '@simdgrad/kernels';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { Generator } from '../random.js';
 import { backendInfo, getBackend, init, shutdown } from '../engine.js';
 import { tensor } from '../ops/creation.js';
+import { dataFor, get, put } from '../test-utils.js';
 import type { MatmulArgs } from './backend.js';
 import { ThreadPool, threadSupport } from './pool.js';
 import { createWasmBackend, type WasmBackend } from './wasm.js';
@@ -27,20 +27,8 @@ afterAll(async () => {
   await Promise.all([two?.shutdown(), three?.shutdown(), shutdown()]);
 });
 
-function randomData(n: number, seed: number, lo = -2, hi = 2): Float32Array {
-  const g = new Generator(seed);
-  return Float32Array.from({ length: n }, () => lo + (hi - lo) * g.uniform());
-}
-
-function put(b: WasmBackend, data: Float32Array): number {
-  const p = b.heap.alloc(Math.max(1, data.length) * 4);
-  b.heap.views().f32.set(data, p >> 2);
-  return p;
-}
-
-function get(b: WasmBackend, p: number, n: number): Float32Array {
-  return b.heap.views().f32.slice(p >> 2, (p >> 2) + n);
-}
+const randomData = (n: number, seed: number, lo = -2, hi = 2): Float32Array =>
+  dataFor({ shape: [n], range: [lo, hi] }, seed) as Float32Array;
 
 /**
  * Runs `run` on `b` limited to `threads`, over fresh copies of `inputs` (outputs are inputs too, so
@@ -52,7 +40,7 @@ function runWith(b: WasmBackend, threads: number, inputs: Float32Array[], run: (
   const ptrs = inputs.map((d) => put(b, d));
   try {
     run(b, ptrs);
-    return { out: ptrs.map((p, i) => get(b, p, inputs[i]!.length)), posted: post.mock.calls.length };
+    return { out: ptrs.map((p, i) => get(b, p, inputs[i]!.length) as Float32Array), posted: post.mock.calls.length };
   } finally {
     post.mockRestore();
     for (const p of ptrs) b.heap.free(p);
