@@ -11,11 +11,12 @@ import { get, getBackends, onBackend, put } from '../test-utils.js';
 import * as audio from './index.js';
 
 interface Mat { shape: number[]; data: number[] }
+type MelFixture = Mat & { fMin: number; fMax: number; melScale: string; norm: string | null };
 const fx = JSON.parse(readFileSync(new URL('./fixtures/torchaudio.json', import.meta.url), 'utf8')) as Record<string, unknown> & {
   signal: number[]; sampleRate: number; hann16: number[]; hamming200: number[]; hannSymmetric9: number[]; rfft64: number[];
   powerSpectrogram: Mat; magnitudeSpectrogramHamming: Mat; powerSpectrogramNoCenter: Mat; melSpectrogram: Mat;
   logMelDb80: Mat; mfcc13: Mat; mfcc13Deltas: Mat; mfcc13Deltas9: Mat; dct13x40: number[];
-  melHtk: Mat & { fMin: number; fMax: number }; melSlaney: Mat & { fMin: number; fMax: number };
+  melHtk: MelFixture; melSlaney: MelFixture;
 };
 const signal = Float32Array.from(fx.signal);
 const SPEC = { nFft: 256, winLength: 200, hopLength: 80 };
