@@ -68,10 +68,12 @@ on((msg) => {
     post({ type: 'error', message: String(e && e.message || e) });
     return;
   }
+  // NOTE: read the last job number before saying ready: the caller may post the first job as soon as
+  // it hears 'ready', and a job posted before this load would be taken for an old one and never run
+  let last = Atomics.load(i32, SEQ);
   post({ type: 'ready' });
   const spinMs = msg.spinMicros / 1000;
   const now = typeof performance !== 'undefined' ? () => performance.now() : () => Date.now();
-  let last = Atomics.load(i32, SEQ);
   for (;;) {
     let seq = Atomics.load(i32, SEQ);
     if (seq === last) {
