@@ -1,7 +1,7 @@
 // The kernel loader of @simdgrad/kernels (tested here: that package builds everything under src/ into dist/).
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { detectFeatures, kernelBytes, loadKernels, withSharedMemoryImport } from '@simdgrad/kernels';
+import { applyBodyPatch, detectFeatures, isBodyPatch, kernelBytes, loadKernels, makeBodyPatch, withSharedMemoryImport } from '@simdgrad/kernels';
 
 const built = (name: string) => new Uint8Array(readFileSync(new URL(`../../kernels/build/${name}.wasm`, import.meta.url)));
 
@@ -12,6 +12,27 @@ describe('kernel loader', () => {
       expect(bytes.buffer.byteLength, `${file}: owns its buffer`).toBe(bytes.length);
       expect(bytes, file).toEqual(built(file));
     }
+  });
+
+  it('stores one build as a patch of function bodies over the other, and applies it exactly', async () => {
+    const relaxed = built('kernels-relaxed'), simd = built('kernels-simd');
+    const patch = makeBodyPatch(relaxed, simd);
+    expect(patch).not.toBeNull();
+    expect(isBodyPatch(patch!)).toBe(true);
+    expect(isBodyPatch(relaxed)).toBe(false);
+    // only the multiply-add kernels differ: the patch is well under half of a build
+    expect(patch!.length).toBeLessThan(simd.length / 2);
+    expect(applyBodyPatch(relaxed, patch!)).toEqual(simd);
+    expect(applyBodyPatch(simd, makeBodyPatch(simd, relaxed)!)).toEqual(relaxed);
+    // an identical pair gives an empty patch that reproduces the base
+    expect(applyBodyPatch(simd, makeBodyPatch(simd, simd)!)).toEqual(simd);
+    // wrong base, truncated or foreign bytes: refused with the reason
+    expect(() => applyBodyPatch(simd, patch!)).toThrow(/made for a 105776-byte base build, not this 107351-byte one|made for a \d+-byte base build/);
+    expect(() => applyBodyPatch(relaxed, patch!.subarray(0, patch!.length - 7))).toThrow('kernels: the body patch is truncated');
+    expect(() => applyBodyPatch(relaxed, relaxed)).toThrow('kernels: not a kernel body patch');
+    // modules that differ outside their code cannot be patched
+    const sharedSimd = withSharedMemoryImport(simd);
+    expect(makeBodyPatch(relaxed, sharedSimd)).toBeNull();
   });
 
   it('derives the shared-memory variant by rewriting only the memory import', async () => {

@@ -14,11 +14,13 @@
  * ```
  */
 import type { KernelExports } from './abi.js';
-import { wasmBase64 } from './generated/wasm-bytes.js';
+import { applyBodyPatch, isBodyPatch } from './body-patch.js';
+import { patchBase, wasmBase64 } from './generated/wasm-bytes.js';
 import { withSharedMemoryImport } from './shared-memory.js';
 
 export * from './abi.js';
 export { SHARED_MAX_PAGES, withSharedMemoryImport } from './shared-memory.js';
+export { applyBodyPatch, isBodyPatch, makeBodyPatch } from './body-patch.js';
 
 /** Which compiled variant runs. */
 export type KernelBuild = 'simd' | 'relaxed';
@@ -69,7 +71,9 @@ function variantName(build: KernelBuild, shared: boolean): string {
  * shared memory import (see shared-memory.ts).
  */
 export async function kernelBytes(build: KernelBuild, shared = false): Promise<Uint8Array<ArrayBuffer>> {
-  const bytes = decodeBase64(await wasmBase64[build]());
+  let bytes = decodeBase64(await wasmBase64[build]());
+  const base = patchBase[build] as KernelBuild | undefined;
+  if (base !== undefined && isBodyPatch(bytes)) bytes = applyBodyPatch(await kernelBytes(base), bytes);
   return shared ? withSharedMemoryImport(bytes) : bytes;
 }
 
