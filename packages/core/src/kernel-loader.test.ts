@@ -1,16 +1,38 @@
 // The kernel loader of @simdgrad/kernels (tested here: that package builds everything under src/ into dist/).
-import { readFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { applyBodyPatch, detectFeatures, isBodyPatch, kernelBytes, loadKernels, makeBodyPatch, withSharedMemoryImport } from '@simdgrad/kernels';
+import { applyBodyPatch, detectFeatures, embeddedKernelBytes, isBodyPatch, kernelBytes, loadKernels, makeBodyPatch, withSharedMemoryImport } from '@simdgrad/kernels';
 
 const built = (name: string) => new Uint8Array(readFileSync(new URL(`../../kernels/build/${name}.wasm`, import.meta.url)));
 
 describe('kernel loader', () => {
-  it('decodes each embedded build to the bytes the build wrote', async () => {
+  it('decodes each embedded build, and reads the shipped file, to the bytes the build wrote', async () => {
     for (const [build, file] of [['simd', 'kernels-simd'], ['relaxed', 'kernels-relaxed']] as const) {
-      const bytes = await kernelBytes(build);
-      expect(bytes.buffer.byteLength, `${file}: owns its buffer`).toBe(bytes.length);
-      expect(bytes, file).toEqual(built(file));
+      for (const bytes of [await embeddedKernelBytes(build), await kernelBytes(build)]) {
+        expect(bytes.buffer.byteLength, `${file}: owns its buffer`).toBe(bytes.length);
+        expect(bytes, file).toEqual(built(file));
+      }
+    }
+  });
+
+  it('ignores a shipped .wasm file that is not the embedded build (or is missing) and decodes the embedded one', async () => {
+    const dist = fileURLToPath(new URL('../../kernels/dist', import.meta.url));
+    const dir = mkdtempSync(join(tmpdir(), 'simdgrad-kernels-'));
+    try {
+      cpSync(dist, dir, { recursive: true });
+      const relaxed = built('kernels-relaxed');
+      const bad = relaxed.slice();
+      bad[bad.length - 10] ^= 1; // same length, one bit off
+      writeFileSync(join(dir, 'wasm', 'kernels-relaxed.wasm'), bad);
+      rmSync(join(dir, 'wasm', 'kernels-simd.wasm'));
+      const copy = (await import(/* @vite-ignore */ pathToFileURL(join(dir, 'index.js')).href)) as typeof import('@simdgrad/kernels');
+      expect(await copy.kernelBytes('relaxed')).toEqual(relaxed);
+      expect(await copy.kernelBytes('simd')).toEqual(built('kernels-simd'));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 

@@ -10,6 +10,14 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 process.chdir(root);
 mkdirSync('build', { recursive: true });
 mkdirSync('src/generated', { recursive: true });
+mkdirSync('dist/wasm', { recursive: true });
+
+/** FNV-1a over the bytes: the loader checks a .wasm file it reads from disk against the embedded build. */
+function fnv1a(bytes) {
+  let h = 0x811c9dc5;
+  for (const b of bytes) h = Math.imul(h ^ b, 0x01000193) >>> 0;
+  return h;
+}
 
 const common = ['assembly/index.ts', '-O3', '--noAssert', '--runtime', 'stub', '--use', 'abort=',
   '--enable', 'simd', '--importMemory', '--initialMemory', '1'];
@@ -41,6 +49,7 @@ const { makeBodyPatch, applyBodyPatch } = await import(pathToFileURL(join(root, 
 const embedded = [];
 const built = {};
 const patched = {};
+const files = {};
 for (const [name, extra] of Object.entries(variants)) {
   const out = `build/kernels-${name}.wasm`;
   const argv = [...common, ...extra, '-o', out, '-t', out.replace(/\.wasm$/, '.wat')];
@@ -51,6 +60,9 @@ for (const [name, extra] of Object.entries(variants)) {
   }
   const bytes = readFileSync(out);
   built[name] = bytes;
+  // Node reads the build from the package's files (faster than importing the base64 module)
+  writeFileSync(`dist/wasm/kernels-${name}.wasm`, bytes);
+  files[name] = { length: bytes.length, fnv1a: fnv1a(bytes) };
   let stored = bytes, what = `The ${name} kernel build, base64-encoded.`;
   const base = patchedFrom[name];
   if (base !== undefined) {
@@ -79,5 +91,7 @@ writeFileSync('src/generated/wasm-bytes.ts',
   embedded.map((name) => `  '${name}': (): Promise<string> => import('./wasm-${name}.js').then((m) => m.default),`).join('\n') +
   '\n} as const;\n' +
   '/** Builds stored as a body patch over another build (src/body-patch.ts): build → base. */\n' +
-  `export const patchBase: { readonly [build: string]: string | undefined } = ${JSON.stringify(patched)};\n`);
+  `export const patchBase: { readonly [build: string]: string | undefined } = ${JSON.stringify(patched)};\n` +
+  '/** Length and FNV-1a hash of each build, to check a dist/wasm/ file before using it. */\n' +
+  `export const buildFiles: { readonly [build: string]: { length: number; fnv1a: number } } = ${JSON.stringify(files)};\n`);
 
