@@ -125,6 +125,21 @@ export interface Backend {
    * `gxImage` floats apart.
    */
   conv2dInputGrad(gx: number, w: number, gy: number, N: number, O: number, g: ConvGeometry, gyImage: number, gxImage: number): void;
+  /**
+   * A 3×3, stride-1, dilation-1 convolution by Winograd F(2×2, 3×3): y[n] (+)= conv(x[n], w) + bias (0 =
+   * none) with zero padding `pad` on all sides; x: N images of Cin planes [H, W], `xImage` floats apart; y:
+   * N images of Cout planes [H + 2·pad − 2, W + 2·pad − 2], `yImage` floats apart. flip = false: w [Cout,
+   * Cin, 3, 3]; flip = true: w [Cin, Cout, 3, 3] with every filter turned 180° (the input gradient: x = gy,
+   * pad = 2 − the forward's). add: accumulate into y, else overwrite.
+   */
+  conv3x3Winograd(y: number, x: number, w: number, bias: number, N: number, Cin: number, H: number, W: number, Cout: number,
+    pad: number, xImage: number, yImage: number, flip: boolean, add: boolean): void;
+  /**
+   * The weight gradient of conv3x3Winograd (flip = false): gw [Cout, Cin, 3, 3] = Σ over images and outputs of
+   * gy[n, o, i, j]·x[n, c, i + r − pad, j + s − pad] (overwrites gw); layouts as conv3x3Winograd.
+   */
+  conv3x3WinogradWeightGrad(gw: number, x: number, gy: number, N: number, Cin: number, H: number, W: number, Cout: number,
+    pad: number, xImage: number, gyImage: number): void;
 
   // fused optimizer steps: param p, grad g and state buffers (n f32s each) updated in place, one call per
   // tensor; state pointers an option does not use may be 0. Formulas in @simdgrad/kernels' abi.ts.

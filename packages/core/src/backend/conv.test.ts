@@ -605,3 +605,95 @@ describe('the forward pass image by image (conv2dForward)', () => {
     });
   });
 });
+
+describe('3×3 stride-1 convolution by Winograd F(2×2, 3×3) (conv3x3Winograd, conv3x3WinogradWeightGrad)', () => {
+  // [N, Cin, H, W, Cout, pad]: odd and even sizes (partial 2×2 blocks and groups of 4 tiles), Cin and Cout
+  // not multiples of 4 or 8, 1×1 and 2×2 inputs with padding, a batch spanning several chunks of images,
+  // and the bench's second layer
+  const cases: [number, number, number, number, number, number][] = [
+    [1, 1, 3, 3, 1, 0], [1, 1, 1, 1, 1, 1], [2, 4, 2, 2, 3, 2], [3, 5, 7, 9, 6, 1], [2, 16, 13, 13, 32, 0],
+    [4, 3, 6, 5, 7, 1], [1, 17, 5, 4, 2, 0], [2, 9, 8, 8, 10, 1], [1, 2, 17, 19, 5, 2], [40, 6, 9, 9, 4, 1],
+    [3, 32, 11, 11, 16, 2],
+  ];
+  const show = (c: number[]) => `[N ${c[0]}, Cin ${c[1]}, ${c[2]}×${c[3]}, Cout ${c[4]}, pad ${c[5]}]`;
+
+  it('forward and flipped (the input gradient), overwriting and accumulating, bias or none: match the reference', () => {
+    const g = new Generator(61);
+    for (const c of cases) {
+      const [N, Cin, H, W, Cout, pad] = c;
+      const outH = H + 2 * pad - 2, outW = W + 2 * pad - 2;
+      // strided images: one spare plane after each image's planes, which must stay untouched
+      const xImage = (Cin + 1) * H * W, yImage = (Cout + 1) * outH * outW;
+      const x = randomF32(g, N * xImage), w = randomF32(g, Cout * Cin * 9), bias = randomF32(g, Cout);
+      const y0 = randomF32(g, N * yImage);
+      for (const flip of [false, true]) {
+        for (const add of [false, true]) {
+          const withBias = !flip;
+          const res = backends.map((be) => runOn(be, [x, w, bias], [{ n: N * yImage, init: y0 }], ([xp, wp, bp], [yp]) =>
+            be.conv3x3Winograd(yp!, xp!, wp!, withBias ? bp! : 0, N, Cin, H, W, Cout, pad, xImage, yImage, flip, add))[0]!);
+          expectClose(res[0]!, res[1]!, 1e-5, 2e-5, `${show(c)} flip ${flip} add ${add}`);
+          for (let n = 0; n < N; n++) {
+            for (let i = Cout * outH * outW; i < yImage; i++) expect(res[0]![n * yImage + i], 'spare plane').toBe(y0[n * yImage + i]);
+          }
+        }
+      }
+    }
+  });
+
+  it('is the adjoint pair: the flipped transform is the input gradient of the forward one (<conv(x), gy> = <x, convᵀ(gy)>)', () => {
+    const g = new Generator(62);
+    for (const c of cases.slice(0, 9)) {
+      const [N, Cin, H, W, Cout, pad] = c;
+      const outH = H + 2 * pad - 2, outW = W + 2 * pad - 2;
+      const x = randomF32(g, N * Cin * H * W), w = randomF32(g, Cout * Cin * 9), gy = randomF32(g, N * Cout * outH * outW);
+      const [y, gx] = runOn(wasm, [x, w, gy], [{ n: N * Cout * outH * outW }, { n: N * Cin * H * W }], ([xp, wp, gp], [yp, gxp]) => {
+        wasm.conv3x3Winograd(yp!, xp!, wp!, 0, N, Cin, H, W, Cout, pad, Cin * H * W, Cout * outH * outW, false, false);
+        wasm.conv3x3Winograd(gxp!, gp!, wp!, 0, N, Cout, outH, outW, Cin, 2 - pad, Cout * outH * outW, Cin * H * W, true, false);
+      });
+      const lhs = dot(y!, gy), rhs = dot(x, gx!);
+      expect(Math.abs(lhs - rhs), `${show(c)}: ${lhs} vs ${rhs}`).toBeLessThanOrEqual(1e-4 * (1 + Math.abs(lhs)));
+    }
+  });
+
+  it('weight gradient matches the reference and overwrites every cell (NaN garbage in)', () => {
+    const g = new Generator(63);
+    for (const c of cases) {
+      const [N, Cin, H, W, Cout, pad] = c;
+      const outH = H + 2 * pad - 2, outW = W + 2 * pad - 2;
+      const xImage = (Cin + 1) * H * W, gyImage = (Cout + 2) * outH * outW;
+      const x = randomF32(g, N * xImage), gy = randomF32(g, N * gyImage);
+      const res = backends.map((be) => runOn(be, [x, gy], [{ n: Cout * Cin * 9 }], ([xp, gp], [gw]) =>
+        be.conv3x3WinogradWeightGrad(gw!, xp!, gp!, N, Cin, H, W, Cout, pad, xImage, gyImage))[0]!);
+      // the sums run over N·outH·outW products of values up to 2 × 2
+      expectClose(res[0]!, res[1]!, 1e-5, 2e-6 * N * outH * outW, `weight gradient ${show(c)}`);
+    }
+  });
+
+  it('2 threads split images (forward) and output channels (weight gradient): bit-identical to 1 thread', async () => {
+    const threaded = await createWasmBackend({ threads: 2, initialPages: 64 });
+    try {
+      const g = new Generator(64);
+      for (const c of [[64, 16, 13, 13, 32, 0], [9, 5, 7, 9, 13, 1], [3, 32, 11, 11, 16, 2]]) {
+        const [N, Cin, H, W, Cout, pad] = c as [number, number, number, number, number, number];
+        const outH = H + 2 * pad - 2, outW = W + 2 * pad - 2;
+        const x = randomF32(g, N * Cin * H * W), w = randomF32(g, Cout * Cin * 9), gy = randomF32(g, N * Cout * outH * outW);
+        const run = (be: Backend) => runOn(be, [x, w, gy], [{ n: N * Cout * outH * outW }, { n: Cout * Cin * 9 }],
+          ([xp, wp, gp], [yp, gwp]) => {
+            be.conv3x3Winograd(yp!, xp!, wp!, 0, N, Cin, H, W, Cout, pad, Cin * H * W, Cout * outH * outW, false, false);
+            be.conv3x3WinogradWeightGrad(gwp!, xp!, gp!, N, Cin, H, W, Cout, pad, Cin * H * W, Cout * outH * outW);
+          });
+        threaded.useThreads(1);
+        const one = run(threaded);
+        threaded.useThreads(2);
+        const two = run(threaded);
+        expectEqual(two[0]!, one[0]!, `forward, 2 threads vs 1 ${show(c)}`);
+        expectEqual(two[1]!, one[1]!, `weight gradient, 2 threads vs 1 ${show(c)}`);
+        const plain = run(wasm);
+        expectEqual(one[0]!, plain[0]!, `forward, shared build vs plain ${show(c)}`);
+        expectEqual(one[1]!, plain[1]!, `weight gradient, shared build vs plain ${show(c)}`);
+      }
+    } finally {
+      await threaded.shutdown();
+    }
+  });
+});

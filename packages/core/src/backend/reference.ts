@@ -428,6 +428,49 @@ export class ReferenceBackend implements Backend {
     }
   }
 
+  conv3x3Winograd(y: number, x: number, w: number, bias: number, N: number, Cin: number, H: number, W: number, Cout: number,
+    pad: number, xImage: number, yImage: number, flip: boolean, add: boolean): void {
+    // the definition, in float64: a direct 3×3 convolution (the oracle for the Winograd kernel)
+    const f = this.f32();
+    const outH = H + 2 * pad - 2, outW = W + 2 * pad - 2;
+    for (let n = 0; n < N; n++)
+      for (let o = 0; o < Cout; o++)
+        for (let i = 0; i < outH; i++)
+          for (let j = 0; j < outW; j++) {
+            let s = bias !== 0 ? f[(bias >>> 2) + o]! : 0;
+            for (let c = 0; c < Cin; c++)
+              for (let r = 0; r < 3; r++)
+                for (let q = 0; q < 3; q++) {
+                  const ih = i + r - pad, iw = j + q - pad;
+                  if (ih < 0 || ih >= H || iw < 0 || iw >= W) continue;
+                  const wi = flip ? ((c * Cout + o) * 3 + 2 - r) * 3 + 2 - q : ((o * Cin + c) * 3 + r) * 3 + q;
+                  s += f[(w >>> 2) + wi]! * f[(x >>> 2) + n * xImage + (c * H + ih) * W + iw]!;
+                }
+            const at = (y >>> 2) + n * yImage + (o * outH + i) * outW + j;
+            f[at] = add ? f[at]! + s : s;
+          }
+  }
+
+  conv3x3WinogradWeightGrad(gw: number, x: number, gy: number, N: number, Cin: number, H: number, W: number, Cout: number,
+    pad: number, xImage: number, gyImage: number): void {
+    const f = this.f32();
+    const outH = H + 2 * pad - 2, outW = W + 2 * pad - 2;
+    for (let o = 0; o < Cout; o++)
+      for (let c = 0; c < Cin; c++)
+        for (let r = 0; r < 3; r++)
+          for (let q = 0; q < 3; q++) {
+            let s = 0;
+            for (let n = 0; n < N; n++)
+              for (let i = 0; i < outH; i++)
+                for (let j = 0; j < outW; j++) {
+                  const ih = i + r - pad, iw = j + q - pad;
+                  if (ih < 0 || ih >= H || iw < 0 || iw >= W) continue;
+                  s += f[(gy >>> 2) + n * gyImage + (o * outH + i) * outW + j]! * f[(x >>> 2) + n * xImage + (c * H + ih) * W + iw]!;
+                }
+            f[(gw >>> 2) + ((o * Cin + c) * 3 + r) * 3 + q] = s;
+          }
+  }
+
   // The optimizer steps in float64, element by element, as written in torch/optim (state stored as f32).
   sgdStep(p: number, g: number, buf: number, n: number, lr: number, momentum: number, dampening: number,
     weightDecay: number, nesterov: boolean, firstStep: boolean, maximize: boolean): void {

@@ -392,6 +392,67 @@ export class WasmBackend implements Backend {
     }
   }
 
+  conv3x3Winograd(y: number, x: number, w: number, bias: number, N: number, Cin: number, H: number, W: number, Cout: number,
+    pad: number, xImage: number, yImage: number, flip: boolean, add: boolean): void {
+    const outH = H + 2 * pad - 2, outW = W + 2 * pad - 2;
+    if (N <= 0 || outH <= 0 || outW <= 0) return;
+    // threads split the images (every output is computed the same way whatever the split)
+    const pool = this.pool;
+    const work = N * Cin * Cout * outH * outW * 9;
+    const shares = pool !== null && this.threads > 1 && N > 1 && work >= PAR_MATMUL_MIN ? Math.min(this.threads, N) : 1;
+    const per = Math.ceil(N / shares);
+    const bytes = Math.ceil(this.k.conv3x3WinogradScratchBytes(per, Cin, Cout, outH, outW) / 16) * 16;
+    const scratch = this.heap.alloc(bytes * shares);
+    let posted = 0;
+    try {
+      for (let s = 1; s < shares && s * per < N; s++) {
+        const a = pool!.args(posted);
+        const args = [y + s * per * yImage * 4, x + s * per * xImage * 4, w, bias, scratch + s * bytes, Math.min(per, N - s * per),
+          Cin, H, W, Cout, pad, xImage, yImage, flip ? 1 : 0, add ? 1 : 0];
+        for (let i = 0; i < args.length; i++) a[i] = args[i]!;
+        pool!.post(posted++, 'conv3x3WinogradF32');
+      }
+      try {
+        this.k.conv3x3WinogradF32(y, x, w, bias, scratch, Math.min(per, N), Cin, H, W, Cout, pad, xImage, yImage, flip ? 1 : 0, add ? 1 : 0);
+      } finally {
+        if (posted > 0) pool!.wait();
+      }
+    } finally {
+      this.heap.free(scratch);
+    }
+  }
+
+  conv3x3WinogradWeightGrad(gw: number, x: number, gy: number, N: number, Cin: number, H: number, W: number, Cout: number,
+    pad: number, xImage: number, gyImage: number): void {
+    const outH = H + 2 * pad - 2, outW = W + 2 * pad - 2;
+    // threads split the output channels, in fours (the kernel's chunks do not depend on Cout: same bits)
+    const pool = this.pool;
+    const work = N * Cin * Cout * Math.max(outH * outW, 0) * 9;
+    const shares = pool !== null && this.threads > 1 && Cout >= 8 && work >= PAR_MATMUL_MIN ? Math.min(this.threads, Cout >> 2) : 1;
+    const per = Math.ceil(Cout / shares / 4) * 4;
+    const bytes = Math.ceil(this.k.conv3x3WinogradWeightGradScratchBytes(N, Cin, per, outH, outW) / 16) * 16;
+    const scratch = this.heap.alloc(bytes * shares);
+    const plane = Math.max(outH * outW, 0);
+    let posted = 0;
+    try {
+      for (let s = 1; s < shares && s * per < Cout; s++) {
+        const a = pool!.args(posted);
+        const o0 = s * per;
+        const args = [gw + o0 * Cin * 9 * 4, x, gy + o0 * plane * 4, scratch + s * bytes, N, Cin, H, W, Math.min(per, Cout - o0), pad,
+          xImage, gyImage];
+        for (let i = 0; i < args.length; i++) a[i] = args[i]!;
+        pool!.post(posted++, 'conv3x3WinogradWeightGradF32');
+      }
+      try {
+        this.k.conv3x3WinogradWeightGradF32(gw, x, gy, scratch, N, Cin, H, W, Math.min(per, Cout), pad, xImage, gyImage);
+      } finally {
+        if (posted > 0) pool!.wait();
+      }
+    } finally {
+      this.heap.free(scratch);
+    }
+  }
+
   maxPool2d(out: number, argmax: number, x: number, planes: number, g: Pool2dGeometry): void {
     this.k.maxPool2dF32(out, argmax, x, planes, g.H, g.W, g.kh, g.kw, g.padH, g.padW, g.strideH, g.strideW,
       g.dilH, g.dilW, g.outH, g.outW);

@@ -77,6 +77,9 @@ export function conv2d(x0: Tensor, w0: Tensor, b0?: Tensor | null, options: Conv
   const x = contiguous(x0), w = contiguous(w0);
   const be = x.backend;
   if (strideW === 1 && K <= DIRECT_MAX_TAPS) return conv2dDirect(x0, w0, b0, x, w, g, N, O, groups);
+  if (kh === 3 && kw === 3 && strideH === 1 && strideW === 1 && dilH === 1 && dilW === 1 && padH === padW && padH <= 2) {
+    return conv2dWinograd(x0, w0, b0, x, w, g, N, O, groups);
+  }
   // cols[n, group] = im2col of that image's group of channels: [N, groups, K, L], kept for the weight
   // gradient; y[n, group] [Og, L] = w[group] [Og, K] · cols[n, group] [K, L] + b[group], image by image
   const cols = empty([N, groups, K, L]);
@@ -168,6 +171,55 @@ function conv2dDirect(x0: Tensor, w0: Tensor, b0: Tensor | null | undefined, x: 
       }
     }
     const [gx, gb] = conv2dInputBiasGrads(gy, w, g, N, O, groups, x0.requiresGrad, b0?.requiresGrad ?? false);
+    release(gy, gy0);
+    return b0 ? [gx, gw, gb] : [gx, gw];
+  }, [x !== x0 ? x : null, w !== w0 ? w : null].filter((t): t is Tensor => t !== null));
+  if (y.node === null) {
+    release(x, x0);
+    release(w, w0);
+  }
+  if (b && b0) release(b, b0);
+  return y;
+}
+
+/**
+ * conv2d for 3×3 filters, stride 1 (padding ≤ 2 on all sides) by Winograd F(2×2, 3×3): 16 multiplies per
+ * 2×2 outputs instead of 36, in the forward pass, the input gradient (the same transform with the filters
+ * turned and gy padded by 2 − padding) and the weight gradient (its transpose) — no im2col matrix kept.
+ */
+function conv2dWinograd(x0: Tensor, w0: Tensor, b0: Tensor | null | undefined, x: Tensor, w: Tensor, g: ConvGeometry,
+  N: number, O: number, groups: number): Tensor {
+  const be = x.backend;
+  const C = g.C * groups, H = g.H, W = g.W, L = g.outH * g.outW;
+  const Og = O / groups, Cg = g.C, pad = g.padH, filters = Og * Cg * 9;
+  const b = b0 ? contiguous(b0) : null;
+  const y = empty([N, O, g.outH, g.outW]);
+  for (let gi = 0; gi < groups; gi++) {
+    be.conv3x3Winograd(y.ptr + gi * Og * L * 4, x.ptr + gi * Cg * H * W * 4, w.ptr + gi * filters * 4, b ? b.ptr + gi * Og * 4 : 0,
+      N, Cg, H, W, Og, pad, C * H * W, O * L, false, false);
+  }
+  const inputs = b0 ? [x0, w0, b0] : [x0, w0];
+  record(y, 'conv2d', inputs, (gy0) => {
+    const gy = contiguous(gy0);
+    let gw: Tensor | null = null, gx: Tensor | null = null, gb: Tensor | null = null;
+    if (w0.requiresGrad) {
+      gw = empty([O, Cg, 3, 3]);
+      for (let gi = 0; gi < groups; gi++) {
+        be.conv3x3WinogradWeightGrad(gw.ptr + gi * filters * 4, x.ptr + gi * Cg * H * W * 4, gy.ptr + gi * Og * L * 4, N, Cg, H, W,
+          Og, pad, C * H * W, O * L);
+      }
+    }
+    if (x0.requiresGrad) {
+      gx = empty([N, C, H, W]);
+      for (let gi = 0; gi < groups; gi++) {
+        be.conv3x3Winograd(gx.ptr + gi * Cg * H * W * 4, gy.ptr + gi * Og * L * 4, w.ptr + gi * filters * 4, 0, N, Og, g.outH, g.outW,
+          Cg, 2 - pad, O * L, C * H * W, true, false);
+      }
+    }
+    if (b0?.requiresGrad) {
+      gb = empty([O]);
+      be.biasGradNCHW(gb.ptr, gy.ptr, N, O, L);
+    }
     release(gy, gy0);
     return b0 ? [gx, gw, gb] : [gx, gw];
   }, [x !== x0 ? x : null, w !== w0 ? w : null].filter((t): t is Tensor => t !== null));

@@ -1,0 +1,532 @@
+// 3×3, stride-1 convolution by Winograd's minimal filtering F(2×2, 3×3) (Lavin & Gray, "Fast Algorithms
+// for Convolutional Neural Networks", 2015): each 2×2 block of outputs of one output channel costs 16
+// multiplies per input channel instead of 36. With U = G g Gᵀ (the 3×3 filter taken to 4×4), V = Bᵀ d B
+// (a 4×4 input tile, tiles 2 apart) and Y = Aᵀ M A, the 16 elements ξ of the 4×4 tiles are independent:
+// M_ξ [Cout, T] = U_ξ [Cout, Cin] · V_ξ [Cin, T] is a GEMM over all T tiles — run by matmul.ts's 4×8
+// micro-kernel on the packed U_ξ, reading V_ξ in place.
+//
+// The same kernel computes a convolution's input gradient: for stride 1, gx is the correlation of gy
+// padded by 2 − pad with the filters turned 180° and their in/out channels swapped (flip = 1).
+//
+// Layout: images are processed in chunks sized so that V and M (16·(Cin + Cout)·T floats) stay in L2.
+// Each input plane is copied into a zero-bordered plane, then 4 horizontally adjacent tiles are
+// transformed at once (their columns are 2 apart: two loads and even/odd shuffles give each tile
+// column as one f32x4). The output transform takes 4 tiles of one output channel at a time and writes
+// their 2×8 outputs with interleaving shuffles.
+
+import { microTile4x8 } from './matmul';
+
+// @ts-ignore: decorator
+@inline const MR: i32 = 4;
+// @ts-ignore: decorator
+@inline const NR: i32 = 8;
+/** V and M of one chunk of images, in floats (384 KiB: most of the 512 KiB L2). */
+// @ts-ignore: decorator
+@inline const CHUNK_FLOATS: i32 = 96 * 1024;
+
+// @ts-ignore: decorator
+@inline function roundUp(v: i32, m: i32): i32 {
+  return (v + m - 1) / m * m;
+}
+
+/** Images per chunk: V and M of the chunk within CHUNK_FLOATS, at least 1. */
+function chunkImages(N: i32, Cin: i32, Cout: i32, tilesPerImage: i32): i32 {
+  const per = 16 * (Cin + Cout) * tilesPerImage;
+  return max(1, min(N, CHUNK_FLOATS / max(per, 1)));
+}
+
+// @ts-ignore: decorator
+@inline function align16(v: usize): usize {
+  return (v + 15) & ~(<usize>15);
+}
+
+/** Bytes of scratch conv3x3WinogradF32 needs (same arguments). */
+export function conv3x3WinogradScratchBytes(N: i32, Cin: i32, Cout: i32, outH: i32, outW: i32): usize {
+  const tilesY = (outH + 1) >> 1, tilesX = (outW + 1) >> 1;
+  const tpi = tilesY * tilesX;
+  const nb = chunkImages(N, Cin, Cout, tpi);
+  const tPad = <usize>roundUp(nb * tpi, NR);
+  const oPad = <usize>roundUp(Cout, MR);
+  const hp = <usize>(2 * tilesY + 2), wp = <usize>(2 * roundUp(tilesX, 4) + 4);
+  return align16((16 * oPad * <usize>Cin) << 2) + align16((16 * <usize>Cin * tPad) << 2) +
+    align16(((16 * <usize>Cout * tPad) << 2) + 16) + align16((hp * wp) << 2) + 128;
+}
+
+/**
+ * y[n] (+)= conv3x3(x[n], w) + bias, stride 1, dilation 1, zero padding `pad` on every side, for n < N.
+ * x: N images of Cin planes [H, W], `xImage` floats apart; y: N images of Cout planes [outH, outW] with
+ * outH = H + 2·pad − 2, outW = W + 2·pad − 2, `yImage` floats apart; bias: [Cout] or 0. Scratch as
+ * conv3x3WinogradScratchBytes(N, Cin, Cout, outH, outW) (for any N it is at most that of N = 32).
+ * flip = 0: w is [Cout, Cin, 3, 3] (a convolution's forward pass). flip = 1: w is [Cin, Cout, 3, 3] and
+ * each filter is used turned by 180° (the input gradient: x = gy, pad = 2 − the forward's pad).
+ * add = 1 adds into y, else y is overwritten. scratch: 16-byte aligned, conv3x3WinogradScratchBytes bytes.
+ */
+export function conv3x3WinogradF32(y: usize, x: usize, w: usize, bias: usize, scratch: usize, N: i32, Cin: i32, H: i32,
+  W: i32, Cout: i32, pad: i32, xImage: i32, yImage: i32, flip: i32, add: i32): void {
+  const outH = H + 2 * pad - 2, outW = W + 2 * pad - 2;
+  if (N <= 0 || Cout <= 0 || outH <= 0 || outW <= 0) return;
+  const tilesY = (outH + 1) >> 1, tilesX = (outW + 1) >> 1;
+  const tpi = tilesY * tilesX;
+  const nb = chunkImages(N, Cin, Cout, tpi);
+  const tPad = roundUp(nb * tpi, NR);
+  const oPad = roundUp(Cout, MR);
+  const hp = 2 * tilesY + 2, wp = 2 * roundUp(tilesX, 4) + 4;
+  const up = scratch;
+  const v = up + align16((16 * <usize>oPad * <usize>Cin) << 2);
+  const m = v + align16((16 * <usize>Cin * <usize>tPad) << 2);
+  const plane = m + align16(((16 * <usize>Cout * <usize>tPad) << 2) + 16);
+  const tile = plane + align16((<usize>hp * <usize>wp) << 2);
+  transformWeights(up, w, Cin, Cout, oPad, flip, tile);
+  memory.fill(plane, 0, (<usize>hp * <usize>wp) << 2); // the border stays zero; each plane rewrites the inside
+  const ldv = <usize>tPad << 2;
+  for (let n0 = 0; n0 < N; n0 += nb) {
+    const images = min(nb, N - n0);
+    // V_ξ[c, t] for every image of the chunk
+    for (let i = 0; i < images; i++) {
+      const xn = x + ((<usize>(n0 + i) * <usize>xImage) << 2);
+      for (let c = 0; c < Cin; c++) {
+        copyPadded(plane, xn + ((<usize>c * <usize>H * <usize>W) << 2), H, W, pad, wp);
+        transformInput(v + ((<usize>c * <usize>tPad + <usize>(i * tpi)) << 2), plane, wp, tilesY, tilesX,
+          (<usize>Cin * <usize>tPad) << 2);
+      }
+    }
+    // M_ξ = U_ξ · V_ξ: a 4×8 tile at a time, the Cin × 8 sliver of V_ξ staying in L1 across the rows
+    for (let xi = 0; xi < 16; xi++) {
+      const uXi = up + ((<usize>xi * <usize>oPad * <usize>Cin) << 2);
+      const vXi = v + ((<usize>xi * <usize>Cin * <usize>tPad) << 2);
+      const mXi = m + ((<usize>xi * <usize>Cout * <usize>tPad) << 2);
+      for (let j = 0; j < tPad; j += NR) {
+        let as = uXi;
+        for (let o = 0; o < Cout; o += MR) {
+          microTile4x8(Cin, as, vXi + (<usize>j << 2), ldv, mXi + ((<usize>o * <usize>tPad + <usize>j) << 2), ldv,
+            min(MR, Cout - o), NR, false, 0, 0, tile);
+          as += <usize>Cin << 4;
+        }
+      }
+    }
+    // y = Aᵀ M A (+ bias), image by image, channel by channel
+    for (let i = 0; i < images; i++) {
+      const yn = y + ((<usize>(n0 + i) * <usize>yImage) << 2);
+      for (let o = 0; o < Cout; o++) {
+        const b: f32 = bias != 0 ? load<f32>(bias + (<usize>o << 2)) : 0;
+        transformOutput(yn + ((<usize>o * <usize>outH * <usize>outW) << 2),
+          m + ((<usize>o * <usize>tPad + <usize>(i * tpi)) << 2), (<usize>Cout * <usize>tPad) << 2,
+          tilesY, tilesX, outH, outW, b, add != 0, tile);
+      }
+    }
+  }
+}
+
+/**
+ * U_ξ = (G g Gᵀ)_ξ for every filter, packed for the micro-kernel: for each ξ, 4-row slivers of output
+ * channels, [Cin][4] each (rows past Cout zero). G = [[1, 0, 0], [½, ½, ½], [½, −½, ½], [0, 0, 1]].
+ */
+function transformWeights(up: usize, w: usize, Cin: i32, Cout: i32, oPad: i32, flip: i32, h: usize): void {
+  const plane = <usize>oPad * <usize>Cin;
+  for (let a = 0; a < oPad; a++) {
+    for (let b = 0; b < Cin; b++) {
+      const dst = up + ((<usize>(a >> 2) * <usize>Cin * 4 + <usize>b * 4 + <usize>(a & 3)) << 2);
+      if (a >= Cout) {
+        for (let xi = 0; xi < 16; xi++) store<f32>(dst + ((<usize>xi * plane) << 2), 0);
+        continue;
+      }
+      // g[r][s]: the filter from output channel a to input channel b
+      const g = flip != 0 ? w + ((<usize>b * <usize>Cout + <usize>a) * 36) : w + ((<usize>a * <usize>Cin + <usize>b) * 36);
+      // h = G g (4×3), in the 128-byte scratch tile
+      for (let s = 0; s < 3; s++) {
+        const g0 = tap(g, 0, s, flip), g1 = tap(g, 1, s, flip), g2 = tap(g, 2, s, flip);
+        store<f32>(h + (<usize>s << 2), g0);
+        store<f32>(h + (<usize>(3 + s) << 2), (g0 + g1 + g2) * 0.5);
+        store<f32>(h + (<usize>(6 + s) << 2), (g0 - g1 + g2) * 0.5);
+        store<f32>(h + (<usize>(9 + s) << 2), g2);
+      }
+      // U = h Gᵀ (4×4)
+      for (let r = 0; r < 4; r++) {
+        const h0 = load<f32>(h + (<usize>(3 * r) << 2)), h1 = load<f32>(h + (<usize>(3 * r + 1) << 2)), h2 = load<f32>(h + (<usize>(3 * r + 2) << 2));
+        const base = dst + ((<usize>(4 * r) * plane) << 2);
+        store<f32>(base, h0);
+        store<f32>(base + (plane << 2), (h0 + h1 + h2) * 0.5);
+        store<f32>(base + ((2 * plane) << 2), (h0 - h1 + h2) * 0.5);
+        store<f32>(base + ((3 * plane) << 2), h2);
+      }
+    }
+  }
+}
+
+/** The filter's tap (r, s), read turned by 180° when flip ≠ 0. */
+// @ts-ignore: decorator
+@inline function tap(g: usize, r: i32, s: i32, flip: i32): f32 {
+  return flip != 0 ? load<f32>(g + (<usize>(8 - 3 * r - s) << 2)) : load<f32>(g + (<usize>(3 * r + s) << 2));
+}
+
+/** Copies an H×W plane into the inside of the zero-bordered plane (rows wp floats apart) at (pad, pad). */
+function copyPadded(plane: usize, src: usize, H: i32, W: i32, pad: i32, wp: i32): void {
+  const rowBytes = <usize>W << 2;
+  let d = plane + ((<usize>pad * <usize>wp + <usize>pad) << 2);
+  let s = src;
+  for (let r = 0; r < H; r++) {
+    memory.copy(d, s, rowBytes);
+    d += <usize>wp << 2;
+    s += rowBytes;
+  }
+}
+
+/**
+ * V for the tiles of one padded plane: tile (ty, tx) covers rows 2ty…2ty+3 and columns 2tx…2tx+3;
+ * element ξ of tile t goes to v + ξ·xiStride + 4t. Bᵀ = [[1, 0, −1, 0], [0, 1, 1, 0], [0, −1, 1, 0], [0, 1, 0, −1]].
+ */
+function transformInput(v: usize, plane: usize, wp: i32, tilesY: i32, tilesX: i32, xiStride: usize): void {
+  const rowBytes = <usize>wp << 2;
+  let t = v;
+  for (let ty = 0; ty < tilesY; ty++) {
+    const r0 = plane + <usize>(2 * ty) * rowBytes;
+    for (let tx = 0; tx < tilesX; tx += 4) {
+      const p = r0 + (<usize>(2 * tx) << 2);
+      // d_rj: column j of row r of the 4 tiles (columns 2 apart)
+      let a = v128.load(p), b = v128.load(p, 16), c = v128.load(p, 8), d = v128.load(p, 24);
+      const d00 = i32x4.shuffle(a, b, 0, 2, 4, 6), d01 = i32x4.shuffle(a, b, 1, 3, 5, 7);
+      const d02 = i32x4.shuffle(c, d, 0, 2, 4, 6), d03 = i32x4.shuffle(c, d, 1, 3, 5, 7);
+      a = v128.load(p + rowBytes); b = v128.load(p + rowBytes, 16); c = v128.load(p + rowBytes, 8); d = v128.load(p + rowBytes, 24);
+      const d10 = i32x4.shuffle(a, b, 0, 2, 4, 6), d11 = i32x4.shuffle(a, b, 1, 3, 5, 7);
+      const d12 = i32x4.shuffle(c, d, 0, 2, 4, 6), d13 = i32x4.shuffle(c, d, 1, 3, 5, 7);
+      const p2 = p + 2 * rowBytes;
+      a = v128.load(p2); b = v128.load(p2, 16); c = v128.load(p2, 8); d = v128.load(p2, 24);
+      const d20 = i32x4.shuffle(a, b, 0, 2, 4, 6), d21 = i32x4.shuffle(a, b, 1, 3, 5, 7);
+      const d22 = i32x4.shuffle(c, d, 0, 2, 4, 6), d23 = i32x4.shuffle(c, d, 1, 3, 5, 7);
+      const p3 = p + 3 * rowBytes;
+      a = v128.load(p3); b = v128.load(p3, 16); c = v128.load(p3, 8); d = v128.load(p3, 24);
+      const d30 = i32x4.shuffle(a, b, 0, 2, 4, 6), d31 = i32x4.shuffle(a, b, 1, 3, 5, 7);
+      const d32 = i32x4.shuffle(c, d, 0, 2, 4, 6), d33 = i32x4.shuffle(c, d, 1, 3, 5, 7);
+      // rows: Bᵀ d
+      const e00 = f32x4.sub(d00, d20), e01 = f32x4.sub(d01, d21), e02 = f32x4.sub(d02, d22), e03 = f32x4.sub(d03, d23);
+      const e10 = f32x4.add(d10, d20), e11 = f32x4.add(d11, d21), e12 = f32x4.add(d12, d22), e13 = f32x4.add(d13, d23);
+      const e20 = f32x4.sub(d20, d10), e21 = f32x4.sub(d21, d11), e22 = f32x4.sub(d22, d12), e23 = f32x4.sub(d23, d13);
+      const e30 = f32x4.sub(d10, d30), e31 = f32x4.sub(d11, d31), e32 = f32x4.sub(d12, d32), e33 = f32x4.sub(d13, d33);
+      // columns: (Bᵀ d) B, stored as ξ = 4·row + column
+      const count = min(4, tilesX - tx);
+      storeTiles(t, 0 * xiStride, f32x4.sub(e00, e02), count);
+      storeTiles(t, 1 * xiStride, f32x4.add(e01, e02), count);
+      storeTiles(t, 2 * xiStride, f32x4.sub(e02, e01), count);
+      storeTiles(t, 3 * xiStride, f32x4.sub(e01, e03), count);
+      storeTiles(t, 4 * xiStride, f32x4.sub(e10, e12), count);
+      storeTiles(t, 5 * xiStride, f32x4.add(e11, e12), count);
+      storeTiles(t, 6 * xiStride, f32x4.sub(e12, e11), count);
+      storeTiles(t, 7 * xiStride, f32x4.sub(e11, e13), count);
+      storeTiles(t, 8 * xiStride, f32x4.sub(e20, e22), count);
+      storeTiles(t, 9 * xiStride, f32x4.add(e21, e22), count);
+      storeTiles(t, 10 * xiStride, f32x4.sub(e22, e21), count);
+      storeTiles(t, 11 * xiStride, f32x4.sub(e21, e23), count);
+      storeTiles(t, 12 * xiStride, f32x4.sub(e30, e32), count);
+      storeTiles(t, 13 * xiStride, f32x4.add(e31, e32), count);
+      storeTiles(t, 14 * xiStride, f32x4.sub(e32, e31), count);
+      storeTiles(t, 15 * xiStride, f32x4.sub(e31, e33), count);
+      t += <usize>count << 2;
+    }
+  }
+}
+
+/** Stores the first `count` lanes of `val` at base + offset (all 4 at once when count is 4). */
+// @ts-ignore: decorator
+@inline function storeTiles(base: usize, offset: usize, val: v128, count: i32): void {
+  const at = base + offset;
+  if (count == 4) {
+    v128.store(at, val);
+  } else {
+    store<f32>(at, f32x4.extract_lane(val, 0));
+    if (count > 1) store<f32>(at, f32x4.extract_lane(val, 1), 4);
+    if (count > 2) store<f32>(at, f32x4.extract_lane(val, 2), 8);
+  }
+}
+
+/**
+ * One output plane from M (tile t's element ξ at m + ξ·xiStride + 4t, tiles of this image row by row):
+ * Aᵀ = [[1, 1, 1, 0], [0, 1, −1, −1]], 4 tiles at a time; + b; added to the plane when add.
+ */
+function transformOutput(out: usize, m: usize, xiStride: usize, tilesY: i32, tilesX: i32, outH: i32, outW: i32, b: f32,
+  add: bool, scratch: usize): void {
+  const bv = f32x4.splat(b);
+  const rowBytes = <usize>outW << 2;
+  let t = m;
+  for (let ty = 0; ty < tilesY; ty++) {
+    const row0 = out + <usize>(2 * ty) * rowBytes;
+    const second = 2 * ty + 1 < outH;
+    for (let tx = 0; tx < tilesX; tx += 4) {
+      const count = min(4, tilesX - tx);
+      // s_ij = (Aᵀ M)_ij for the 4 tiles (loads past the last tile read other tiles or M's slack)
+      const m00 = v128.load(t), m01 = v128.load(t + xiStride), m02 = v128.load(t + 2 * xiStride), m03 = v128.load(t + 3 * xiStride);
+      const m10 = v128.load(t + 4 * xiStride), m11 = v128.load(t + 5 * xiStride), m12 = v128.load(t + 6 * xiStride), m13 = v128.load(t + 7 * xiStride);
+      const m20 = v128.load(t + 8 * xiStride), m21 = v128.load(t + 9 * xiStride), m22 = v128.load(t + 10 * xiStride), m23 = v128.load(t + 11 * xiStride);
+      const m30 = v128.load(t + 12 * xiStride), m31 = v128.load(t + 13 * xiStride), m32 = v128.load(t + 14 * xiStride), m33 = v128.load(t + 15 * xiStride);
+      const s00 = f32x4.add(f32x4.add(m00, m10), m20), s01 = f32x4.add(f32x4.add(m01, m11), m21);
+      const s02 = f32x4.add(f32x4.add(m02, m12), m22), s03 = f32x4.add(f32x4.add(m03, m13), m23);
+      const s10 = f32x4.sub(f32x4.sub(m10, m20), m30), s11 = f32x4.sub(f32x4.sub(m11, m21), m31);
+      const s12 = f32x4.sub(f32x4.sub(m12, m22), m32), s13 = f32x4.sub(f32x4.sub(m13, m23), m33);
+      const y00 = f32x4.add(f32x4.add(f32x4.add(s00, s01), s02), bv);
+      const y01 = f32x4.add(f32x4.sub(f32x4.sub(s01, s02), s03), bv);
+      const y10 = f32x4.add(f32x4.add(f32x4.add(s10, s11), s12), bv);
+      const y11 = f32x4.add(f32x4.sub(f32x4.sub(s11, s12), s13), bv);
+      // output row 2ty: y00[0] y01[0] y00[1] y01[1] …; row 2ty + 1 from y10, y11
+      const a0 = i32x4.shuffle(y00, y01, 0, 4, 1, 5), a1 = i32x4.shuffle(y00, y01, 2, 6, 3, 7);
+      const b0 = i32x4.shuffle(y10, y11, 0, 4, 1, 5), b1 = i32x4.shuffle(y10, y11, 2, 6, 3, 7);
+      const col = 2 * tx;
+      const p = row0 + (<usize>col << 2);
+      if (count == 4 && col + 8 <= outW && second) {
+        if (add) {
+          v128.store(p, f32x4.add(v128.load(p), a0));
+          v128.store(p, f32x4.add(v128.load(p, 16), a1), 16);
+          v128.store(p + rowBytes, f32x4.add(v128.load(p + rowBytes), b0));
+          v128.store(p + rowBytes, f32x4.add(v128.load(p + rowBytes, 16), b1), 16);
+        } else {
+          v128.store(p, a0);
+          v128.store(p, a1, 16);
+          v128.store(p + rowBytes, b0);
+          v128.store(p + rowBytes, b1, 16);
+        }
+      } else {
+        v128.store(scratch, a0);
+        v128.store(scratch, a1, 16);
+        v128.store(scratch, b0, 32);
+        v128.store(scratch, b1, 48);
+        const cols = min(2 * count, outW - col);
+        const rows: i32 = second ? 2 : 1;
+        for (let r = 0; r < rows; r++) {
+          const dst = p + <usize>r * rowBytes;
+          const src = scratch + (<usize>r << 5);
+          for (let k = 0; k < cols; k++) {
+            let val = load<f32>(src + (<usize>k << 2));
+            if (add) val += load<f32>(dst + (<usize>k << 2));
+            store<f32>(dst + (<usize>k << 2), val);
+          }
+        }
+      }
+      t += <usize>count << 2;
+    }
+  }
+}
+
+// ------------------------------------------------------------------------------- weight gradient
+//
+// The weight gradient of the same transform, by transposing it: with dM = A dY Aᵀ for each 2×2 block of
+// gy (A = [[1, 0], [1, 1], [1, −1], [0, −1]]), dU_ξ [Cout, Cin] = Σ_t dM_ξ[o, t] · V_ξ[c, t] — a GEMM
+// whose depth is the number of tiles (long, the micro-kernel's best case) — and gw = Gᵀ dU G.
+// Both operands are needed tile-major with channels contiguous (dM as packed 4-row slivers of output
+// channels, [o/4][t][4]; V as [t][c], rows of Cin rounded up to 8), so here the transforms run on 4
+// channels at once: the planes of 4 channels are first interleaved ([row][column][4], 4× fewer floats
+// to move than the transformed tiles), then each tile's 16 loads are whole f32x4 and its 16 results
+// are stored as they are.
+
+/**
+ * The weight gradient's chunks of images do not depend on Cout, so that a split of the output channels
+ * over threads sums every dU in the same order as one thread does (the same bits).
+ */
+// @ts-ignore: decorator
+@inline const WG_NOMINAL_COUT: i32 = 32;
+
+/** Bytes of scratch conv3x3WinogradWeightGradF32 needs (N images, Cin → Cout channels, outH × outW outputs). */
+export function conv3x3WinogradWeightGradScratchBytes(N: i32, Cin: i32, Cout: i32, outH: i32, outW: i32): usize {
+  const tilesY = (outH + 1) >> 1, tilesX = (outW + 1) >> 1;
+  const tpi = tilesY * tilesX;
+  const c8 = <usize>roundUp(Cin, NR), oPad = <usize>roundUp(Cout, MR);
+  const nb = chunkImages(N, <i32>c8, WG_NOMINAL_COUT, tpi);
+  const t = <usize>(nb * tpi);
+  const hp = <usize>(2 * tilesY + 2), wp = <usize>(2 * tilesX + 2);
+  return align16((16 * oPad * c8) << 2) + align16((16 * t * c8) << 2) + align16((16 * oPad * t) << 2) +
+    ((hp * wp) << 4) + ((<usize>(4 * tilesY * tilesX)) << 4) + 128;
+}
+
+/**
+ * gw [Cout, Cin, 3, 3] = the weight gradient of conv3x3WinogradF32 (flip = 0) for N images: Σ over
+ * images and outputs of gy[n, o, i, j] · x[n, c, i + r − pad, j + s − pad] (overwrites gw). x: N images
+ * of Cin planes [H, W], `xImage` floats apart; gy: N images of Cout planes [outH, outW], `gyImage` floats
+ * apart, outH = H + 2·pad − 2, outW = W + 2·pad − 2. scratch: conv3x3WinogradWeightGradScratchBytes bytes.
+ * Threads may split the output channels (gw and gy advanced by o0 rows/planes, Cout = their count).
+ */
+export function conv3x3WinogradWeightGradF32(gw: usize, x: usize, gy: usize, scratch: usize, N: i32, Cin: i32, H: i32,
+  W: i32, Cout: i32, pad: i32, xImage: i32, gyImage: i32): void {
+  const outH = H + 2 * pad - 2, outW = W + 2 * pad - 2;
+  if (Cin <= 0 || Cout <= 0) return;
+  if (N <= 0 || outH <= 0 || outW <= 0) {
+    memory.fill(gw, 0, (<usize>Cout * <usize>Cin * 9) << 2);
+    return;
+  }
+  const tilesY = (outH + 1) >> 1, tilesX = (outW + 1) >> 1;
+  const tpi = tilesY * tilesX;
+  const c8 = roundUp(Cin, NR), oPad = roundUp(Cout, MR);
+  const nb = chunkImages(N, c8, WG_NOMINAL_COUT, tpi);
+  // x's 4 interleaved channels with a zero border (hp × wp pixels), gy's the same without (2·tilesY × 2·tilesX)
+  const hp = 2 * tilesY + 2, wp = 2 * tilesX + 2;
+  const du = scratch;
+  const vt = du + align16((16 * <usize>oPad * <usize>c8) << 2);
+  const dm = vt + align16((16 * <usize>(nb * tpi) * <usize>c8) << 2);
+  const xq = dm + align16((16 * <usize>oPad * <usize>(nb * tpi)) << 2);
+  const gq = xq + ((<usize>hp * <usize>wp) << 4);
+  const tile = gq + ((<usize>(4 * tilesY * tilesX)) << 4);
+  // the interleaved planes' borders, V's padding columns (c ≥ Cin) and dM's padding rows (o ≥ Cout) stay zero
+  memory.fill(vt, 0, (16 * <usize>(nb * tpi) * <usize>c8) << 2);
+  memory.fill(dm, 0, (16 * <usize>oPad * <usize>(nb * tpi)) << 2);
+  memory.fill(xq, 0, ((<usize>hp * <usize>wp) << 4) + ((<usize>(4 * tilesY * tilesX)) << 4));
+  const ldb = <usize>c8 << 2;
+  const xPlane = (<usize>H * <usize>W) << 2, gPlane = (<usize>outH * <usize>outW) << 2;
+  for (let n0 = 0; n0 < N; n0 += nb) {
+    const images = min(nb, N - n0);
+    const T = images * tpi;
+    for (let i = 0; i < images; i++) {
+      const xn = x + ((<usize>(n0 + i) * <usize>xImage) << 2);
+      const gn = gy + ((<usize>(n0 + i) * <usize>gyImage) << 2);
+      const t0 = i * tpi;
+      for (let c = 0; c < Cin; c += 4) {
+        interleave4(xq + ((<usize>pad * <usize>wp + <usize>pad) << 4), xn + <usize>c * xPlane, xPlane, min(4, Cin - c), H, W, wp);
+        inputTiles4(vt + ((<usize>t0 * <usize>c8 + <usize>c) << 2), xq, wp, tilesY, tilesX, (<usize>T * <usize>c8) << 2, <usize>c8 << 2);
+      }
+      for (let o = 0; o < Cout; o += 4) {
+        interleave4(gq, gn + <usize>o * gPlane, gPlane, min(4, Cout - o), outH, outW, 2 * tilesX);
+        gradTiles4(dm + ((<usize>o * <usize>T + <usize>t0 * 4) << 2), gq, 2 * tilesX, tilesY, tilesX, (<usize>oPad * <usize>T) << 2);
+      }
+    }
+    // dU_ξ [Cout, c8] (+)= dM_ξ · V_ξ over the chunk's T tiles
+    for (let xi = 0; xi < 16; xi++) {
+      const dmXi = dm + ((<usize>xi * <usize>oPad * <usize>T) << 2);
+      const vXi = vt + ((<usize>xi * <usize>T * <usize>c8) << 2);
+      const duXi = du + ((<usize>xi * <usize>oPad * <usize>c8) << 2);
+      for (let j = 0; j < c8; j += NR) {
+        for (let o = 0; o < Cout; o += MR) {
+          microTile4x8(T, dmXi + ((<usize>o * <usize>T) << 2), vXi + (<usize>j << 2), ldb,
+            duXi + ((<usize>o * <usize>c8 + <usize>j) << 2), ldb, min(MR, Cout - o), NR, n0 > 0, 0, 0, tile);
+        }
+      }
+    }
+  }
+  // gw = Gᵀ dU G, Gᵀ = [[1, ½, ½, 0], [0, ½, −½, 0], [0, ½, ½, 1]]
+  const xiStride = <usize>oPad * <usize>c8;
+  for (let o = 0; o < Cout; o++) {
+    for (let c = 0; c < Cin; c++) {
+      const u = du + ((<usize>o * <usize>c8 + <usize>c) << 2);
+      const h = tile; // 12 floats: Gᵀ dU (3×4)
+      for (let j = 0; j < 4; j++) {
+        const u0 = load<f32>(u + ((<usize>j * xiStride) << 2)), u1 = load<f32>(u + ((<usize>(4 + j) * xiStride) << 2));
+        const u2 = load<f32>(u + ((<usize>(8 + j) * xiStride) << 2)), u3 = load<f32>(u + ((<usize>(12 + j) * xiStride) << 2));
+        store<f32>(h + (<usize>j << 2), u0 + 0.5 * (u1 + u2));
+        store<f32>(h + (<usize>(4 + j) << 2), 0.5 * (u1 - u2));
+        store<f32>(h + (<usize>(8 + j) << 2), 0.5 * (u1 + u2) + u3);
+      }
+      const g = gw + ((<usize>o * <usize>Cin + <usize>c) * 36);
+      for (let r = 0; r < 3; r++) {
+        const h0 = load<f32>(h + (<usize>(4 * r) << 2)), h1 = load<f32>(h + (<usize>(4 * r + 1) << 2));
+        const h2 = load<f32>(h + (<usize>(4 * r + 2) << 2)), h3 = load<f32>(h + (<usize>(4 * r + 3) << 2));
+        store<f32>(g + (<usize>(3 * r) << 2), h0 + 0.5 * (h1 + h2));
+        store<f32>(g + (<usize>(3 * r + 1) << 2), 0.5 * (h1 - h2));
+        store<f32>(g + (<usize>(3 * r + 2) << 2), 0.5 * (h1 + h2) + h3);
+      }
+    }
+  }
+}
+
+/**
+ * dst[r][w][q] = plane q's [r][w] for q < count (zero for the others), r < H, w < W; dst rows are `cols`
+ * pixels (16 bytes each) apart. 4 pixels of 4 channels at a time by a 4×4 transpose.
+ */
+function interleave4(dst: usize, src: usize, planeBytes: usize, count: i32, H: i32, W: i32, cols: i32): void {
+  const zero = f32x4.splat(0);
+  for (let r = 0; r < H; r++) {
+    const s = src + ((<usize>r * <usize>W) << 2);
+    const d = dst + ((<usize>r * <usize>cols) << 4);
+    let w = 0;
+    for (; w + 4 <= W; w += 4) {
+      const at = s + (<usize>w << 2);
+      const r0 = v128.load(at);
+      const r1 = count > 1 ? v128.load(at + planeBytes) : zero;
+      const r2 = count > 2 ? v128.load(at + 2 * planeBytes) : zero;
+      const r3 = count > 3 ? v128.load(at + 3 * planeBytes) : zero;
+      const l01 = i32x4.shuffle(r0, r1, 0, 4, 1, 5), h01 = i32x4.shuffle(r0, r1, 2, 6, 3, 7);
+      const l23 = i32x4.shuffle(r2, r3, 0, 4, 1, 5), h23 = i32x4.shuffle(r2, r3, 2, 6, 3, 7);
+      const p = d + (<usize>w << 4);
+      v128.store(p, i32x4.shuffle(l01, l23, 0, 1, 4, 5));
+      v128.store(p, i32x4.shuffle(l01, l23, 2, 3, 6, 7), 16);
+      v128.store(p, i32x4.shuffle(h01, h23, 0, 1, 4, 5), 32);
+      v128.store(p, i32x4.shuffle(h01, h23, 2, 3, 6, 7), 48);
+    }
+    for (; w < W; w++) {
+      const at = s + (<usize>w << 2);
+      const p = d + (<usize>w << 4);
+      store<f32>(p, load<f32>(at));
+      store<f32>(p, count > 1 ? load<f32>(at + planeBytes) : 0, 4);
+      store<f32>(p, count > 2 ? load<f32>(at + 2 * planeBytes) : 0, 8);
+      store<f32>(p, count > 3 ? load<f32>(at + 3 * planeBytes) : 0, 12);
+    }
+  }
+}
+
+/**
+ * V = Bᵀ d B of every tile of 4 interleaved channels (xq: zero-bordered, rows `wp` pixels apart): tile t's
+ * element ξ (4 channels) goes to dst + ξ·xiStride + t·rowStride.
+ */
+function inputTiles4(dst: usize, xq: usize, wp: i32, tilesY: i32, tilesX: i32, xiStride: usize, rowStride: usize): void {
+  const row = <usize>wp << 4;
+  let t = dst;
+  for (let ty = 0; ty < tilesY; ty++) {
+    for (let tx = 0; tx < tilesX; tx++) {
+      const p = xq + <usize>(2 * ty) * row + (<usize>(2 * tx) << 4);
+      const d00 = v128.load(p), d01 = v128.load(p, 16), d02 = v128.load(p, 32), d03 = v128.load(p, 48);
+      const p1 = p + row, p2 = p + 2 * row, p3 = p + 3 * row;
+      const d10 = v128.load(p1), d11 = v128.load(p1, 16), d12 = v128.load(p1, 32), d13 = v128.load(p1, 48);
+      const d20 = v128.load(p2), d21 = v128.load(p2, 16), d22 = v128.load(p2, 32), d23 = v128.load(p2, 48);
+      const d30 = v128.load(p3), d31 = v128.load(p3, 16), d32 = v128.load(p3, 32), d33 = v128.load(p3, 48);
+      const e00 = f32x4.sub(d00, d20), e01 = f32x4.sub(d01, d21), e02 = f32x4.sub(d02, d22), e03 = f32x4.sub(d03, d23);
+      const e10 = f32x4.add(d10, d20), e11 = f32x4.add(d11, d21), e12 = f32x4.add(d12, d22), e13 = f32x4.add(d13, d23);
+      const e20 = f32x4.sub(d20, d10), e21 = f32x4.sub(d21, d11), e22 = f32x4.sub(d22, d12), e23 = f32x4.sub(d23, d13);
+      const e30 = f32x4.sub(d10, d30), e31 = f32x4.sub(d11, d31), e32 = f32x4.sub(d12, d32), e33 = f32x4.sub(d13, d33);
+      v128.store(t, f32x4.sub(e00, e02));
+      v128.store(t + xiStride, f32x4.add(e01, e02));
+      v128.store(t + 2 * xiStride, f32x4.sub(e02, e01));
+      v128.store(t + 3 * xiStride, f32x4.sub(e01, e03));
+      v128.store(t + 4 * xiStride, f32x4.sub(e10, e12));
+      v128.store(t + 5 * xiStride, f32x4.add(e11, e12));
+      v128.store(t + 6 * xiStride, f32x4.sub(e12, e11));
+      v128.store(t + 7 * xiStride, f32x4.sub(e11, e13));
+      v128.store(t + 8 * xiStride, f32x4.sub(e20, e22));
+      v128.store(t + 9 * xiStride, f32x4.add(e21, e22));
+      v128.store(t + 10 * xiStride, f32x4.sub(e22, e21));
+      v128.store(t + 11 * xiStride, f32x4.sub(e21, e23));
+      v128.store(t + 12 * xiStride, f32x4.sub(e30, e32));
+      v128.store(t + 13 * xiStride, f32x4.add(e31, e32));
+      v128.store(t + 14 * xiStride, f32x4.sub(e32, e31));
+      v128.store(t + 15 * xiStride, f32x4.sub(e31, e33));
+      t += rowStride;
+    }
+  }
+}
+
+/**
+ * dM = A dY Aᵀ of every 2×2 block of 4 interleaved gy channels (gq: 2·tilesY rows of `cols` pixels, zero
+ * past the plane), A = [[1, 0], [1, 1], [1, −1], [0, −1]]: tile t's element ξ goes to dst + ξ·xiStride + 16t.
+ */
+function gradTiles4(dst: usize, gq: usize, cols: i32, tilesY: i32, tilesX: i32, xiStride: usize): void {
+  const row = <usize>cols << 4;
+  let t = dst;
+  for (let ty = 0; ty < tilesY; ty++) {
+    for (let tx = 0; tx < tilesX; tx++) {
+      const p = gq + <usize>(2 * ty) * row + (<usize>(2 * tx) << 4);
+      const y00 = v128.load(p), y01 = v128.load(p, 16), y10 = v128.load(p + row), y11 = v128.load(p + row, 16);
+      // rows of A dY: [y0, y0 + y1, y0 − y1, −y1]; then columns [u, u + v, u − v, −v]
+      const s10 = f32x4.add(y00, y10), s11 = f32x4.add(y01, y11);
+      const s20 = f32x4.sub(y00, y10), s21 = f32x4.sub(y01, y11);
+      v128.store(t, y00);
+      v128.store(t + xiStride, f32x4.add(y00, y01));
+      v128.store(t + 2 * xiStride, f32x4.sub(y00, y01));
+      v128.store(t + 3 * xiStride, f32x4.neg(y01));
+      v128.store(t + 4 * xiStride, s10);
+      v128.store(t + 5 * xiStride, f32x4.add(s10, s11));
+      v128.store(t + 6 * xiStride, f32x4.sub(s10, s11));
+      v128.store(t + 7 * xiStride, f32x4.neg(s11));
+      v128.store(t + 8 * xiStride, s20);
+      v128.store(t + 9 * xiStride, f32x4.add(s20, s21));
+      v128.store(t + 10 * xiStride, f32x4.sub(s20, s21));
+      v128.store(t + 11 * xiStride, f32x4.neg(s21));
+      v128.store(t + 12 * xiStride, f32x4.neg(y10));
+      v128.store(t + 13 * xiStride, f32x4.neg(f32x4.add(y10, y11)));
+      v128.store(t + 14 * xiStride, f32x4.sub(y11, y10));
+      v128.store(t + 15 * xiStride, y11);
+      t += 16;
+    }
+  }
+}
