@@ -11,7 +11,7 @@ export { conv2dColsGemmScratchBytes, conv2dColsGemmF32, conv2dInputGradScratchBy
   conv2dForwardF32 } from './convgemm';
 export { maxPool2dGradSetF32 } from './conv';
 export { conv3x3WinogradScratchBytes, conv3x3WinogradF32, conv3x3WinogradWeightGradScratchBytes,
-  conv3x3WinogradWeightGradF32 } from './winograd';
+  conv3x3WinogradWeightGradF32, conv3x3WinogradInputGradScratchBytes, conv3x3WinogradInputGradF32 } from './winograd';
 export { sgdStepF32, adamStepF32, rmspropStepF32, adagradStepF32, normPartialF32 } from './optim';
 export { rfftPlanBytes, rfftScratchBytes, rfftPlanF32, rfftF32, frameF32, complexPowerF32, deltasF32 } from './audio';
 export { attentionScratchBytes, attentionF32, attentionGradF32 } from './attention';

@@ -76,7 +76,7 @@ export function conv3x3WinogradF32(y: usize, x: usize, w: usize, bias: usize, sc
   const m = v + align16((16 * <usize>Cin * <usize>tPad) << 2);
   const plane = m + align16(((16 * <usize>Cout * <usize>tPad) << 2) + 16);
   const tile = plane + align16((<usize>hp * <usize>wp) << 2);
-  transformWeights(up, w, Cin, Cout, oPad, flip, tile);
+  transformWeights(up, w, Cin, Cout, oPad, flip != 0, flip != 0, tile);
   memory.fill(plane, 0, (<usize>hp * <usize>wp) << 2); // the border stays zero; each plane rewrites the inside
   const ldv = <usize>tPad << 2;
   for (let n0 = 0; n0 < N; n0 += nb) {
@@ -119,9 +119,10 @@ export function conv3x3WinogradF32(y: usize, x: usize, w: usize, bias: usize, sc
 
 /**
  * U_ξ = (G g Gᵀ)_ξ for every filter, packed for the micro-kernel: for each ξ, 4-row slivers of output
- * channels, [Cin][4] each (rows past Cout zero). G = [[1, 0, 0], [½, ½, ½], [½, −½, ½], [0, 0, 1]].
+ * channels, [Cin][4] each (rows past Cout zero). swap: w is stored [Cin][Cout] (the filters of a
+ * transposed problem); turn: each filter is used turned by 180°. G = [[1, 0, 0], [½, ½, ½], [½, −½, ½], [0, 0, 1]].
  */
-function transformWeights(up: usize, w: usize, Cin: i32, Cout: i32, oPad: i32, flip: i32, h: usize): void {
+function transformWeights(up: usize, w: usize, Cin: i32, Cout: i32, oPad: i32, swap: bool, turn: bool, h: usize): void {
   const plane = <usize>oPad * <usize>Cin;
   for (let a = 0; a < oPad; a++) {
     for (let b = 0; b < Cin; b++) {
@@ -130,11 +131,11 @@ function transformWeights(up: usize, w: usize, Cin: i32, Cout: i32, oPad: i32, f
         for (let xi = 0; xi < 16; xi++) store<f32>(dst + ((<usize>xi * plane) << 2), 0);
         continue;
       }
-      // g[r][s]: the filter from output channel a to input channel b
-      const g = flip != 0 ? w + ((<usize>b * <usize>Cout + <usize>a) * 36) : w + ((<usize>a * <usize>Cin + <usize>b) * 36);
+      // g[r][s]: the filter from output channel a to input channel b (stored [b][a] when swap)
+      const g = swap ? w + ((<usize>b * <usize>Cout + <usize>a) * 36) : w + ((<usize>a * <usize>Cin + <usize>b) * 36);
       // h = G g (4×3), in the 128-byte scratch tile
       for (let s = 0; s < 3; s++) {
-        const g0 = tap(g, 0, s, flip), g1 = tap(g, 1, s, flip), g2 = tap(g, 2, s, flip);
+        const g0 = tap(g, 0, s, turn), g1 = tap(g, 1, s, turn), g2 = tap(g, 2, s, turn);
         store<f32>(h + (<usize>s << 2), g0);
         store<f32>(h + (<usize>(3 + s) << 2), (g0 + g1 + g2) * 0.5);
         store<f32>(h + (<usize>(6 + s) << 2), (g0 - g1 + g2) * 0.5);
@@ -153,10 +154,10 @@ function transformWeights(up: usize, w: usize, Cin: i32, Cout: i32, oPad: i32, f
   }
 }
 
-/** The filter's tap (r, s), read turned by 180° when flip ≠ 0. */
+/** The filter's tap (r, s), read turned by 180° when `turn`. */
 // @ts-ignore: decorator
-@inline function tap(g: usize, r: i32, s: i32, flip: i32): f32 {
-  return flip != 0 ? load<f32>(g + (<usize>(8 - 3 * r - s) << 2)) : load<f32>(g + (<usize>(3 * r + s) << 2));
+@inline function tap(g: usize, r: i32, s: i32, turn: bool): f32 {
+  return turn ? load<f32>(g + (<usize>(8 - 3 * r - s) << 2)) : load<f32>(g + (<usize>(3 * r + s) << 2));
 }
 
 /** Copies an H×W plane into the inside of the zero-bordered plane (rows wp floats apart) at (pad, pad). */
@@ -528,5 +529,226 @@ function gradTiles4(dst: usize, gq: usize, cols: i32, tilesY: i32, tilesX: i32, 
       v128.store(t + 15 * xiStride, y11);
       t += 16;
     }
+  }
+}
+
+// ------------------------------------------------------------------------------- input gradient
+//
+// The input gradient as the transpose of the forward transform (rather than a forward transform of gy
+// padded by 2 − pad, which has (H/2)² tiles instead of the forward's (outH/2)²): dM = A dY Aᵀ for each
+// 2×2 block of gy, dV_ξ [Cin, T] = U_ξᵀ · dM_ξ (the forward's U, packed as slivers of input channels),
+// and each tile's B dV Bᵀ (4×4) is added into a zero-bordered plane at rows and columns 2·tile, 4 tiles of
+// a row at a time (neighbouring tiles overlap by 2 columns: the overlap is added by shifting one lane),
+// before the plane's inside is written to gx.
+
+/** Bytes of scratch conv3x3WinogradInputGradF32 needs (the forward's N, Cin, Cout, outH, outW). */
+export function conv3x3WinogradInputGradScratchBytes(N: i32, Cin: i32, Cout: i32, outH: i32, outW: i32): usize {
+  const tilesY = (outH + 1) >> 1, tilesX = (outW + 1) >> 1;
+  const tpi = tilesY * tilesX;
+  const nb = chunkImages(N, Cout, Cin, tpi);
+  const tPad = <usize>roundUp(nb * tpi, NR);
+  const cPad = <usize>roundUp(Cin, MR);
+  const hp = <usize>(2 * tilesY + 2), wp = <usize>(2 * roundUp(tilesX, 4) + 4);
+  return align16((16 * cPad * <usize>Cout) << 2) + align16((16 * <usize>Cout * tPad) << 2) +
+    align16(((16 * <usize>Cin * tPad) << 2) + 16) + align16((hp * wp) << 2) + 128;
+}
+
+/**
+ * gx[n] (+)= the input gradient of the forward conv3x3WinogradF32 (flip = 0) for gy[n], n < N: gx is N images
+ * of Cin planes [H, W], `gxImage` floats apart; gy N images of Cout planes [outH, outW] (outH = H + 2·pad − 2,
+ * outW = W + 2·pad − 2), `gyImage` floats apart; w [Cout, Cin, 3, 3]. add = 1 adds into gx, else overwrites.
+ * scratch: conv3x3WinogradInputGradScratchBytes bytes.
+ */
+export function conv3x3WinogradInputGradF32(gx: usize, gy: usize, w: usize, scratch: usize, N: i32, Cin: i32, H: i32,
+  W: i32, Cout: i32, pad: i32, gyImage: i32, gxImage: i32, add: i32): void {
+  const outH = H + 2 * pad - 2, outW = W + 2 * pad - 2;
+  if (N <= 0 || Cin <= 0 || H <= 0 || W <= 0) return;
+  const planeBytes = (<usize>H * <usize>W) << 2;
+  if (outH <= 0 || outW <= 0 || Cout <= 0) {
+    // no output reads any input: the gradient is zero
+    if (add == 0) for (let n = 0; n < N; n++) memory.fill(gx + ((<usize>n * <usize>gxImage) << 2), 0, <usize>Cin * planeBytes);
+    return;
+  }
+  const tilesY = (outH + 1) >> 1, tilesX = (outW + 1) >> 1;
+  const tpi = tilesY * tilesX;
+  const nb = chunkImages(N, Cout, Cin, tpi);
+  const tPad = roundUp(nb * tpi, NR);
+  const cPad = roundUp(Cin, MR);
+  const hp = 2 * tilesY + 2, wp = 2 * roundUp(tilesX, 4) + 4;
+  const up = scratch;
+  const dm = up + align16((16 * <usize>cPad * <usize>Cout) << 2);
+  const dv = dm + align16((16 * <usize>Cout * <usize>tPad) << 2);
+  const plane = dv + align16(((16 * <usize>Cin * <usize>tPad) << 2) + 16);
+  const tile = plane + align16((<usize>hp * <usize>wp) << 2);
+  // Uᵀ: slivers of input channels, depth Cout — the forward's filters with the channel roles swapped
+  transformWeights(up, w, Cout, Cin, cPad, true, false, tile);
+  const ldt = <usize>tPad << 2;
+  for (let n0 = 0; n0 < N; n0 += nb) {
+    const images = min(nb, N - n0);
+    // dM_ξ[o, t] for every image of the chunk (gy copied into the zero-bordered plane first: whole groups)
+    memory.fill(plane, 0, (<usize>hp * <usize>wp) << 2);
+    for (let i = 0; i < images; i++) {
+      const gn = gy + ((<usize>(n0 + i) * <usize>gyImage) << 2);
+      for (let o = 0; o < Cout; o++) {
+        copyPadded(plane, gn + ((<usize>o * <usize>outH * <usize>outW) << 2), outH, outW, 0, wp);
+        gradTilesRow(dm + ((<usize>o * <usize>tPad + <usize>(i * tpi)) << 2), plane, wp, tilesY, tilesX,
+          (<usize>Cout * <usize>tPad) << 2);
+      }
+    }
+    // dV_ξ = U_ξᵀ · dM_ξ
+    for (let xi = 0; xi < 16; xi++) {
+      const uXi = up + ((<usize>xi * <usize>cPad * <usize>Cout) << 2);
+      const mXi = dm + ((<usize>xi * <usize>Cout * <usize>tPad) << 2);
+      const vXi = dv + ((<usize>xi * <usize>Cin * <usize>tPad) << 2);
+      for (let j = 0; j < tPad; j += NR) {
+        let as = uXi;
+        for (let c = 0; c < Cin; c += MR) {
+          microTile4x8(Cout, as, mXi + (<usize>j << 2), ldt, vXi + ((<usize>c * <usize>tPad + <usize>j) << 2), ldt,
+            min(MR, Cin - c), NR, false, 0, 0, tile);
+          as += <usize>Cout << 4;
+        }
+      }
+    }
+    // gx = B dV Bᵀ overlap-added, plane by plane
+    for (let i = 0; i < images; i++) {
+      const xn = gx + ((<usize>(n0 + i) * <usize>gxImage) << 2);
+      for (let c = 0; c < Cin; c++) {
+        memory.fill(plane, 0, (<usize>hp * <usize>wp) << 2);
+        scatterTiles(plane, wp, dv + ((<usize>c * <usize>tPad + <usize>(i * tpi)) << 2), (<usize>Cin * <usize>tPad) << 2,
+          tilesY, tilesX);
+        cropPlane(xn + <usize>c * planeBytes, plane, H, W, pad, wp, add != 0);
+      }
+    }
+  }
+}
+
+/**
+ * dM = A dY Aᵀ for the 2×2 blocks of one zero-bordered gy plane (rows `wp` floats apart), 4 blocks of a
+ * row at a time; tile t's element ξ goes to out + ξ·xiStride + 4t. A = [[1, 0], [1, 1], [1, −1], [0, −1]].
+ */
+function gradTilesRow(out: usize, plane: usize, wp: i32, tilesY: i32, tilesX: i32, xiStride: usize): void {
+  const rowBytes = <usize>wp << 2;
+  let t = out;
+  for (let ty = 0; ty < tilesY; ty++) {
+    const r0 = plane + <usize>(2 * ty) * rowBytes;
+    for (let tx = 0; tx < tilesX; tx += 4) {
+      const count = min(4, tilesX - tx);
+      const p = r0 + (<usize>(2 * tx) << 2);
+      const a0 = v128.load(p), a1 = v128.load(p, 16), b0 = v128.load(p + rowBytes), b1 = v128.load(p + rowBytes, 16);
+      const y00 = i32x4.shuffle(a0, a1, 0, 2, 4, 6), y01 = i32x4.shuffle(a0, a1, 1, 3, 5, 7);
+      const y10 = i32x4.shuffle(b0, b1, 0, 2, 4, 6), y11 = i32x4.shuffle(b0, b1, 1, 3, 5, 7);
+      // rows of A dY: [y0, y0 + y1, y0 − y1, −y1]; then columns [u, u + v, u − v, −v]
+      const s10 = f32x4.add(y00, y10), s11 = f32x4.add(y01, y11);
+      const s20 = f32x4.sub(y00, y10), s21 = f32x4.sub(y01, y11);
+      storeTiles(t, 0, y00, count);
+      storeTiles(t, xiStride, f32x4.add(y00, y01), count);
+      storeTiles(t, 2 * xiStride, f32x4.sub(y00, y01), count);
+      storeTiles(t, 3 * xiStride, f32x4.neg(y01), count);
+      storeTiles(t, 4 * xiStride, s10, count);
+      storeTiles(t, 5 * xiStride, f32x4.add(s10, s11), count);
+      storeTiles(t, 6 * xiStride, f32x4.sub(s10, s11), count);
+      storeTiles(t, 7 * xiStride, f32x4.neg(s11), count);
+      storeTiles(t, 8 * xiStride, s20, count);
+      storeTiles(t, 9 * xiStride, f32x4.add(s20, s21), count);
+      storeTiles(t, 10 * xiStride, f32x4.sub(s20, s21), count);
+      storeTiles(t, 11 * xiStride, f32x4.neg(s21), count);
+      storeTiles(t, 12 * xiStride, f32x4.neg(y10), count);
+      storeTiles(t, 13 * xiStride, f32x4.neg(f32x4.add(y10, y11)), count);
+      storeTiles(t, 14 * xiStride, f32x4.sub(y11, y10), count);
+      storeTiles(t, 15 * xiStride, y11, count);
+      t += <usize>count << 2;
+    }
+  }
+}
+
+/**
+ * Adds B dV Bᵀ of every tile into the zeroed plane (rows `wp` floats apart) at rows and columns 2·tile:
+ * B X = [X0, X1 − X2 + X3, X1 + X2 − X0, −X3] by rows, then the same by columns. 4 tiles of a row at a
+ * time: their columns 2 and 3 overlap the next tile's 0 and 1, added by shifting those lanes by one
+ * (the last lane carries into the next group). Lanes past the row's last tile are masked to zero.
+ */
+function scatterTiles(plane: usize, wp: i32, dv: usize, xiStride: usize, tilesY: i32, tilesX: i32): void {
+  const rowBytes = <usize>wp << 2;
+  const zero = f32x4.splat(0);
+  let t = dv;
+  for (let ty = 0; ty < tilesY; ty++) {
+    const r0 = plane + <usize>(2 * ty) * rowBytes;
+    // the previous group's columns q2, q3 for each of the 4 rows of a tile (their lane 3 carries over)
+    let p20 = zero, p30 = zero, p21 = zero, p31 = zero, p22 = zero, p32 = zero, p23 = zero, p33 = zero;
+    let tx = 0;
+    for (; tx < tilesX; tx += 4) {
+      const count = min(4, tilesX - tx);
+      const keep = count == 4 ? i32x4.splat(-1) : i32x4.lt_s(i32x4(0, 1, 2, 3), i32x4.splat(count));
+      const m00 = v128.and(v128.load(t), keep), m01 = v128.and(v128.load(t + xiStride), keep);
+      const m02 = v128.and(v128.load(t + 2 * xiStride), keep), m03 = v128.and(v128.load(t + 3 * xiStride), keep);
+      const m10 = v128.and(v128.load(t + 4 * xiStride), keep), m11 = v128.and(v128.load(t + 5 * xiStride), keep);
+      const m12 = v128.and(v128.load(t + 6 * xiStride), keep), m13 = v128.and(v128.load(t + 7 * xiStride), keep);
+      const m20 = v128.and(v128.load(t + 8 * xiStride), keep), m21 = v128.and(v128.load(t + 9 * xiStride), keep);
+      const m22 = v128.and(v128.load(t + 10 * xiStride), keep), m23 = v128.and(v128.load(t + 11 * xiStride), keep);
+      const m30 = v128.and(v128.load(t + 12 * xiStride), keep), m31 = v128.and(v128.load(t + 13 * xiStride), keep);
+      const m32 = v128.and(v128.load(t + 14 * xiStride), keep), m33 = v128.and(v128.load(t + 15 * xiStride), keep);
+      // rows of B X: [X0, X1 − X2 + X3, X1 + X2 − X0, −X3] (for each column j)
+      const e10 = f32x4.add(f32x4.sub(m10, m20), m30), e11 = f32x4.add(f32x4.sub(m11, m21), m31);
+      const e12 = f32x4.add(f32x4.sub(m12, m22), m32), e13 = f32x4.add(f32x4.sub(m13, m23), m33);
+      const e20 = f32x4.sub(f32x4.add(m10, m20), m00), e21 = f32x4.sub(f32x4.add(m11, m21), m01);
+      const e22 = f32x4.sub(f32x4.add(m12, m22), m02), e23 = f32x4.sub(f32x4.add(m13, m23), m03);
+      const col = r0 + (<usize>(2 * tx) << 2);
+      // each row times Bᵀ: q0 = u0, q1 = u1 − u2 + u3, q2 = u1 + u2 − u0, q3 = −u3
+      let q2 = f32x4.sub(f32x4.add(m01, m02), m00), q3 = f32x4.neg(m03);
+      addRow(col, m00, f32x4.add(f32x4.sub(m01, m02), m03), q2, q3, p20, p30);
+      p20 = q2; p30 = q3;
+      q2 = f32x4.sub(f32x4.add(e11, e12), e10); q3 = f32x4.neg(e13);
+      addRow(col + rowBytes, e10, f32x4.add(f32x4.sub(e11, e12), e13), q2, q3, p21, p31);
+      p21 = q2; p31 = q3;
+      q2 = f32x4.sub(f32x4.add(e21, e22), e20); q3 = f32x4.neg(e23);
+      addRow(col + 2 * rowBytes, e20, f32x4.add(f32x4.sub(e21, e22), e23), q2, q3, p22, p32);
+      p22 = q2; p32 = q3;
+      // row 3 of B X is −X3
+      const e30 = f32x4.neg(m30), e31 = f32x4.neg(m31), e32 = f32x4.neg(m32), e33 = f32x4.neg(m33);
+      q2 = f32x4.sub(f32x4.add(e31, e32), e30); q3 = f32x4.neg(e33);
+      addRow(col + 3 * rowBytes, e30, f32x4.add(f32x4.sub(e31, e32), e33), q2, q3, p23, p33);
+      p23 = q2; p33 = q3;
+      t += <usize>count << 2;
+    }
+    // a full last group carries its lane 3 to columns 2·tilesX and 2·tilesX + 1 (a partial one carries zero)
+    const end = r0 + (<usize>(2 * tx) << 2);
+    addCarry(end, p20, p30);
+    addCarry(end + rowBytes, p21, p31);
+    addCarry(end + 2 * rowBytes, p22, p32);
+    addCarry(end + 3 * rowBytes, p23, p33);
+  }
+}
+
+/**
+ * Adds one tile row of 4 tiles into the plane at `p` (8 columns): column 2l gets q0[l] + q2[l − 1], column
+ * 2l + 1 gets q1[l] + q3[l − 1], lane −1 being the previous group's lane 3.
+ */
+// @ts-ignore: decorator
+@inline function addRow(p: usize, q0: v128, q1: v128, q2: v128, q3: v128, prevQ2: v128, prevQ3: v128): void {
+  const even = f32x4.add(q0, i32x4.shuffle(prevQ2, q2, 3, 4, 5, 6));
+  const odd = f32x4.add(q1, i32x4.shuffle(prevQ3, q3, 3, 4, 5, 6));
+  v128.store(p, f32x4.add(v128.load(p), i32x4.shuffle(even, odd, 0, 4, 1, 5)));
+  v128.store(p, f32x4.add(v128.load(p, 16), i32x4.shuffle(even, odd, 2, 6, 3, 7)), 16);
+}
+
+/** Adds the carried lane 3 of q2 and q3 at plane columns p and p + 1. */
+// @ts-ignore: decorator
+@inline function addCarry(p: usize, q2: v128, q3: v128): void {
+  store<f32>(p, load<f32>(p) + f32x4.extract_lane(q2, 3));
+  store<f32>(p, load<f32>(p, 4) + f32x4.extract_lane(q3, 3), 4);
+}
+
+/** gx plane [H, W] (+)= the padded plane's inside (rows `wp` floats apart, offset pad, pad). */
+function cropPlane(dst: usize, plane: usize, H: i32, W: i32, pad: i32, wp: i32, add: bool): void {
+  for (let r = 0; r < H; r++) {
+    const s = plane + ((<usize>(r + pad) * <usize>wp + <usize>pad) << 2);
+    const d = dst + ((<usize>r * <usize>W) << 2);
+    if (!add) {
+      memory.copy(d, s, <usize>W << 2);
+      continue;
+    }
+    let j = 0;
+    for (; j + 4 <= W; j += 4) v128.store(d + (<usize>j << 2), f32x4.add(v128.load(d + (<usize>j << 2)), v128.load(s + (<usize>j << 2))));
+    for (; j < W; j++) store<f32>(d + (<usize>j << 2), load<f32>(d + (<usize>j << 2)) + load<f32>(s + (<usize>j << 2)));
   }
 }

@@ -197,6 +197,15 @@ export interface KernelExports {
    */
   conv3x3WinogradWeightGradF32(gw: number, x: number, gy: number, scratch: number, N: number, Cin: number, H: number,
     W: number, Cout: number, pad: number, xImage: number, gyImage: number): void;
+  /** Bytes of scratch `conv3x3WinogradInputGradF32` needs (the forward's N, Cin, Cout, outH, outW). */
+  conv3x3WinogradInputGradScratchBytes(N: number, Cin: number, Cout: number, outH: number, outW: number): number;
+  /**
+   * The input gradient of conv3x3WinogradF32 (flip = 0) as its transpose (the forward's tiles, not gy padded):
+   * gx[n] (+)= Σ_o w[o, c] ⋆ gy[n, o]; gx: N images of Cin planes [H, W], `gxImage` floats apart; gy: N images of
+   * Cout planes [H + 2·pad − 2, W + 2·pad − 2], `gyImage` floats apart; w [Cout, Cin, 3, 3]. add = 1 accumulates.
+   */
+  conv3x3WinogradInputGradF32(gx: number, gy: number, w: number, scratch: number, N: number, Cin: number, H: number,
+    W: number, Cout: number, pad: number, gyImage: number, gxImage: number, add: number): void;
   // ---- optim.ts (fused optimizer steps: param, grad and state updated in place; flags are 0/1) ----------
   /**
    * SGD (torch.optim.SGD): d = ±g + wd·p; with momentum ≠ 0, buf = firstStep ? d : μ·buf + (1 − dampening)·d

@@ -135,6 +135,13 @@ export interface Backend {
   conv3x3Winograd(y: number, x: number, w: number, bias: number, N: number, Cin: number, H: number, W: number, Cout: number,
     pad: number, xImage: number, yImage: number, flip: boolean, add: boolean): void;
   /**
+   * The input gradient of conv3x3Winograd (flip = false) as the transpose of its transform (the forward's
+   * tiles): gx[n] (+)= Σ_o w[o, c] ⋆ gy[n, o]; gx: N images of Cin planes [H, W], `gxImage` floats apart; gy: N
+   * images of Cout planes [H + 2·pad − 2, W + 2·pad − 2], `gyImage` floats apart; w [Cout, Cin, 3, 3].
+   */
+  conv3x3WinogradInputGrad(gx: number, gy: number, w: number, N: number, Cin: number, H: number, W: number, Cout: number,
+    pad: number, gyImage: number, gxImage: number, add: boolean): void;
+  /**
    * The weight gradient of conv3x3Winograd (flip = false): gw [Cout, Cin, 3, 3] = Σ over images and outputs of
    * gy[n, o, i, j]·x[n, c, i + r − pad, j + s − pad] (overwrites gw); layouts as conv3x3Winograd.
    */

@@ -606,7 +606,7 @@ describe('the forward pass image by image (conv2dForward)', () => {
   });
 });
 
-describe('3×3 stride-1 convolution by Winograd F(2×2, 3×3) (conv3x3Winograd, conv3x3WinogradWeightGrad)', () => {
+describe('3×3 stride-1 convolution by Winograd F(2×2, 3×3) (conv3x3Winograd, conv3x3WinogradInputGrad, conv3x3WinogradWeightGrad)', () => {
   // [N, Cin, H, W, Cout, pad]: odd and even sizes (partial 2×2 blocks and groups of 4 tiles), Cin and Cout
   // not multiples of 4 or 8, 1×1 and 2×2 inputs with padding, a batch spanning several chunks of images,
   // and the bench's second layer
@@ -655,6 +655,28 @@ describe('3×3 stride-1 convolution by Winograd F(2×2, 3×3) (conv3x3Winograd, 
     }
   });
 
+  it('input gradient (the transposed transform) matches the reference and the flipped forward transform, overwriting and accumulating', () => {
+    const g = new Generator(65);
+    for (const c of cases) {
+      const [N, Cin, H, W, Cout, pad] = c;
+      const outH = H + 2 * pad - 2, outW = W + 2 * pad - 2;
+      const gxImage = (Cin + 1) * H * W, gyImage = (Cout + 2) * outH * outW;
+      const gy = randomF32(g, N * gyImage), w = randomF32(g, Cout * Cin * 9), gx0 = randomF32(g, N * gxImage);
+      for (const add of [false, true]) {
+        const res = backends.map((be) => runOn(be, [gy, w], [{ n: N * gxImage, init: gx0 }], ([gp, wp], [gxp]) =>
+          be.conv3x3WinogradInputGrad(gxp!, gp!, wp!, N, Cin, H, W, Cout, pad, gyImage, gxImage, add))[0]!);
+        expectClose(res[0]!, res[1]!, 1e-5, 2e-5, `input gradient ${show(c)} add ${add}`);
+        // an independent route: the forward transform of gy padded by 2 − pad with the filters turned
+        const flipped = runOn(wasm, [gy, w], [{ n: N * gxImage, init: gx0 }], ([gp, wp], [gxp]) =>
+          wasm.conv3x3Winograd(gxp!, gp!, wp!, 0, N, Cout, outH, outW, Cin, 2 - pad, gyImage, gxImage, true, add))[0]!;
+        expectClose(res[0]!, flipped, 1e-5, 2e-5, `input gradient vs flipped forward ${show(c)} add ${add}`);
+        for (let n = 0; n < N; n++) {
+          for (let i = Cin * H * W; i < gxImage; i++) expect(res[0]![n * gxImage + i], 'spare plane').toBe(gx0[n * gxImage + i]);
+        }
+      }
+    }
+  });
+
   it('weight gradient matches the reference and overwrites every cell (NaN garbage in)', () => {
     const g = new Generator(63);
     for (const c of cases) {
@@ -669,7 +691,7 @@ describe('3×3 stride-1 convolution by Winograd F(2×2, 3×3) (conv3x3Winograd, 
     }
   });
 
-  it('2 threads split images (forward) and output channels (weight gradient): bit-identical to 1 thread', async () => {
+  it('2 threads split images (forward, input gradient) and output channels (weight gradient): bit-identical to 1 thread', async () => {
     const threaded = await createWasmBackend({ threads: 2, initialPages: 64 });
     try {
       const g = new Generator(64);
@@ -677,10 +699,11 @@ describe('3×3 stride-1 convolution by Winograd F(2×2, 3×3) (conv3x3Winograd, 
         const [N, Cin, H, W, Cout, pad] = c as [number, number, number, number, number, number];
         const outH = H + 2 * pad - 2, outW = W + 2 * pad - 2;
         const x = randomF32(g, N * Cin * H * W), w = randomF32(g, Cout * Cin * 9), gy = randomF32(g, N * Cout * outH * outW);
-        const run = (be: Backend) => runOn(be, [x, w, gy], [{ n: N * Cout * outH * outW }, { n: Cout * Cin * 9 }],
-          ([xp, wp, gp], [yp, gwp]) => {
+        const run = (be: Backend) => runOn(be, [x, w, gy], [{ n: N * Cout * outH * outW }, { n: Cout * Cin * 9 }, { n: N * Cin * H * W }],
+          ([xp, wp, gp], [yp, gwp, gxp]) => {
             be.conv3x3Winograd(yp!, xp!, wp!, 0, N, Cin, H, W, Cout, pad, Cin * H * W, Cout * outH * outW, false, false);
             be.conv3x3WinogradWeightGrad(gwp!, xp!, gp!, N, Cin, H, W, Cout, pad, Cin * H * W, Cout * outH * outW);
+            be.conv3x3WinogradInputGrad(gxp!, gp!, wp!, N, Cin, H, W, Cout, pad, Cout * outH * outW, Cin * H * W, false);
           });
         threaded.useThreads(1);
         const one = run(threaded);
@@ -691,6 +714,8 @@ describe('3×3 stride-1 convolution by Winograd F(2×2, 3×3) (conv3x3Winograd, 
         const plain = run(wasm);
         expectEqual(one[0]!, plain[0]!, `forward, shared build vs plain ${show(c)}`);
         expectEqual(one[1]!, plain[1]!, `weight gradient, shared build vs plain ${show(c)}`);
+        expectEqual(two[2]!, one[2]!, `input gradient, 2 threads vs 1 ${show(c)}`);
+        expectEqual(one[2]!, plain[2]!, `input gradient, shared build vs plain ${show(c)}`);
       }
     } finally {
       await threaded.shutdown();

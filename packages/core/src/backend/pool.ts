@@ -33,7 +33,7 @@ import { ARGS_BYTE, MAX_ARGS, SLOT, SLOT_BYTES, workerSource } from './pool-work
 export const POOL_KERNELS = [
   'matmulRowsF32', 'matmulF32', 'unaryF32', 'unaryGradF32', 'binaryF32',
   'sgdStepF32', 'adamStepF32', 'rmspropStepF32', 'adagradStepF32', 'fillF32', 'copyBytes',
-  'conv3x3WinogradF32', 'conv3x3WinogradWeightGradF32',
+  'conv3x3WinogradF32', 'conv3x3WinogradWeightGradF32', 'conv3x3WinogradInputGradF32',
 ] as const;
 export type PoolKernel = (typeof POOL_KERNELS)[number];
 

@@ -451,6 +451,28 @@ export class ReferenceBackend implements Backend {
           }
   }
 
+  conv3x3WinogradInputGrad(gx: number, gy: number, w: number, N: number, Cin: number, H: number, W: number, Cout: number,
+    pad: number, gyImage: number, gxImage: number, add: boolean): void {
+    // the definition, in float64: each input pixel gathers every output that read it
+    const f = this.f32();
+    const outH = H + 2 * pad - 2, outW = W + 2 * pad - 2;
+    for (let n = 0; n < N; n++)
+      for (let c = 0; c < Cin; c++)
+        for (let ih = 0; ih < H; ih++)
+          for (let iw = 0; iw < W; iw++) {
+            let s = 0;
+            for (let o = 0; o < Cout; o++)
+              for (let r = 0; r < 3; r++)
+                for (let q = 0; q < 3; q++) {
+                  const i = ih - r + pad, j = iw - q + pad;
+                  if (i < 0 || i >= outH || j < 0 || j >= outW) continue;
+                  s += f[(gy >>> 2) + n * gyImage + (o * outH + i) * outW + j]! * f[(w >>> 2) + ((o * Cin + c) * 3 + r) * 3 + q]!;
+                }
+            const at = (gx >>> 2) + n * gxImage + (c * H + ih) * W + iw;
+            f[at] = add ? f[at]! + s : s;
+          }
+  }
+
   conv3x3WinogradWeightGrad(gw: number, x: number, gy: number, N: number, Cin: number, H: number, W: number, Cout: number,
     pad: number, xImage: number, gyImage: number): void {
     const f = this.f32();

@@ -422,6 +422,36 @@ export class WasmBackend implements Backend {
     }
   }
 
+  conv3x3WinogradInputGrad(gx: number, gy: number, w: number, N: number, Cin: number, H: number, W: number, Cout: number,
+    pad: number, gyImage: number, gxImage: number, add: boolean): void {
+    const outH = H + 2 * pad - 2, outW = W + 2 * pad - 2;
+    if (N <= 0) return;
+    // threads split the images (every input gradient is computed the same way whatever the split)
+    const pool = this.pool;
+    const work = N * Cin * Cout * Math.max(outH * outW, 0) * 9;
+    const shares = pool !== null && this.threads > 1 && N > 1 && work >= PAR_MATMUL_MIN ? Math.min(this.threads, N) : 1;
+    const per = Math.ceil(N / shares);
+    const bytes = Math.ceil(this.k.conv3x3WinogradInputGradScratchBytes(per, Cin, Cout, outH, outW) / 16) * 16;
+    const scratch = this.heap.alloc(bytes * shares);
+    let posted = 0;
+    try {
+      for (let s = 1; s < shares && s * per < N; s++) {
+        const a = pool!.args(posted);
+        const args = [gx + s * per * gxImage * 4, gy + s * per * gyImage * 4, w, scratch + s * bytes, Math.min(per, N - s * per),
+          Cin, H, W, Cout, pad, gyImage, gxImage, add ? 1 : 0];
+        for (let i = 0; i < args.length; i++) a[i] = args[i]!;
+        pool!.post(posted++, 'conv3x3WinogradInputGradF32');
+      }
+      try {
+        this.k.conv3x3WinogradInputGradF32(gx, gy, w, scratch, Math.min(per, N), Cin, H, W, Cout, pad, gyImage, gxImage, add ? 1 : 0);
+      } finally {
+        if (posted > 0) pool!.wait();
+      }
+    } finally {
+      this.heap.free(scratch);
+    }
+  }
+
   conv3x3WinogradWeightGrad(gw: number, x: number, gy: number, N: number, Cin: number, H: number, W: number, Cout: number,
     pad: number, xImage: number, gyImage: number): void {
     const outH = H + 2 * pad - 2, outW = W + 2 * pad - 2;

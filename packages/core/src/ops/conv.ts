@@ -184,8 +184,8 @@ function conv2dDirect(x0: Tensor, w0: Tensor, b0: Tensor | null | undefined, x: 
 
 /**
  * conv2d for 3×3 filters, stride 1 (padding ≤ 2 on all sides) by Winograd F(2×2, 3×3): 16 multiplies per
- * 2×2 outputs instead of 36, in the forward pass, the input gradient (the same transform with the filters
- * turned and gy padded by 2 − padding) and the weight gradient (its transpose) — no im2col matrix kept.
+ * 2×2 outputs instead of 36, in the forward pass and in both gradients (the transposes of its transform,
+ * over the same tiles) — no im2col matrix kept.
  */
 function conv2dWinograd(x0: Tensor, w0: Tensor, b0: Tensor | null | undefined, x: Tensor, w: Tensor, g: ConvGeometry,
   N: number, O: number, groups: number): Tensor {
@@ -212,8 +212,8 @@ function conv2dWinograd(x0: Tensor, w0: Tensor, b0: Tensor | null | undefined, x
     if (x0.requiresGrad) {
       gx = empty([N, C, H, W]);
       for (let gi = 0; gi < groups; gi++) {
-        be.conv3x3Winograd(gx.ptr + gi * Cg * H * W * 4, gy.ptr + gi * Og * L * 4, w.ptr + gi * filters * 4, 0, N, Og, g.outH, g.outW,
-          Cg, 2 - pad, O * L, C * H * W, true, false);
+        be.conv3x3WinogradInputGrad(gx.ptr + gi * Cg * H * W * 4, gy.ptr + gi * Og * L * 4, w.ptr + gi * filters * 4, N, Cg, H, W,
+          Og, pad, O * L, C * H * W, false);
       }
     }
     if (b0?.requiresGrad) {
