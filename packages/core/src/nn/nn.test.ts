@@ -231,7 +231,16 @@ describe('convolution and pooling', () => {
     await checkOp('conv2d 1x1', (x, w) => F.conv2d(x, w), [{ shape: [3, 5, 2, 3] }, { shape: [2, 5, 1, 1] }], { rtol: 1e-4 });
     // C/groups·kh·kw ≤ 27 convolves directly, more goes through im2col + GEMM: one case of each at stride 1
     await checkOp('conv2d direct, odd width', (x, w, b) => F.conv2d(x, w, b), [{ shape: [3, 1, 7, 13] }, { shape: [5, 1, 3, 3] }, { shape: [5] }], { rtol: 1e-4 });
-    await checkOp('conv2d GEMM path (C·kh·kw = 36)', (x, w, b) => F.conv2d(x, w, b, { padding: 1 }), [{ shape: [2, 4, 5, 6] }, { shape: [3, 4, 3, 3] }, { shape: [3] }], { rtol: 1e-4 });
+    // 3×3, stride 1, C·kh·kw > 27: Winograd F(2×2, 3×3) (forward, input and weight gradients), padding 0, 1 and 2,
+    // odd and even sizes, groups
+    await checkOp('conv2d Winograd path (C·kh·kw = 36)', (x, w, b) => F.conv2d(x, w, b, { padding: 1 }), [{ shape: [2, 4, 5, 6] }, { shape: [3, 4, 3, 3] }, { shape: [3] }], { rtol: 1e-4 });
+    await checkOp('conv2d Winograd path, padding 0', (x, w) => F.conv2d(x, w), [{ shape: [3, 5, 7, 4] }, { shape: [6, 5, 3, 3] }], { rtol: 1e-4 });
+    await checkOp('conv2d Winograd path, padding 2', (x, w, b) => F.conv2d(x, w, b, { padding: 2 }), [{ shape: [1, 6, 3, 5] }, { shape: [2, 6, 3, 3] }, { shape: [2] }], { rtol: 1e-4 });
+    await checkOp('conv2d Winograd path, groups 2', (x, w, b) => F.conv2d(x, w, b, { groups: 2, padding: 1 }), [{ shape: [1, 8, 3, 4] }, { shape: [4, 4, 3, 3] }, { shape: [4] }], { rtol: 1e-4 });
+    // im2col + GEMM: the other geometries with many taps (padding 3, stride 2, 5×5)
+    await checkOp('conv2d GEMM path, 3×3 padding 3', (x, w) => F.conv2d(x, w, null, { padding: 3 }), [{ shape: [2, 4, 4, 3] }, { shape: [3, 4, 3, 3] }], { rtol: 1e-4 });
+    await checkOp('conv2d GEMM path, 3×3 stride 2', (x, w, b) => F.conv2d(x, w, b, { stride: 2, padding: 1 }), [{ shape: [2, 4, 7, 6] }, { shape: [3, 4, 3, 3] }, { shape: [3] }], { rtol: 1e-4 });
+    await checkOp('conv2d GEMM path, 5×5', (x, w) => F.conv2d(x, w, null, { padding: 2 }), [{ shape: [1, 2, 6, 6] }, { shape: [3, 2, 5, 5] }], { rtol: 1e-4 });
   });
 
   it('conv2d equals a hand computation', () => {
