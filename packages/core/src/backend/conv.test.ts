@@ -722,3 +722,55 @@ describe('3×3 stride-1 convolution by Winograd F(2×2, 3×3) (conv3x3Winograd, 
     }
   });
 });
+
+describe('the first layer and pooling on the worker pool (conv2dDirect, conv2dWeightGradDirect, maxPool2d, maxPool2dGradSet)', () => {
+  it('2 threads split images, output channels and planes: bit-identical to 1 thread and to the plain build', async () => {
+    const threaded = await createWasmBackend({ threads: 2, initialPages: 256 });
+    try {
+      const g = new Generator(66);
+      // the bench's first layer (32 images; O = 16 and 10: splits at 8 and 4 + 6 channels), 2×2 pooling of its output,
+      // and a 3×3 / stride-2 pooling with padding (the general kernel)
+      for (const O of [16, 10]) {
+        const N = 32;
+        const geo = geometry(1, 28, 28, { k: 3, s: 1, p: 0, d: 1 }, { k: 3, s: 1, p: 0, d: 1 })!;
+        const L = geo.outH * geo.outW, K = geo.C * 9;
+        const x = randomF32(g, N * geo.H * geo.W), w = randomF32(g, O * K), b = randomF32(g, O), gy = randomF32(g, N * O * L);
+        const run = (be: Backend) => runOn(be, [x, w, b, gy], [{ n: N * O * L }, { n: O * K }], ([xp, wp, bp, gp], [yp, gwp]) => {
+          be.conv2dDirect(yp!, xp!, wp!, bp!, N, O, geo, geo.H * geo.W, O * L);
+          be.conv2dWeightGradDirect(gwp!, gp!, xp!, N, O, geo, geo.H * geo.W, O * L);
+        });
+        threaded.useThreads(1);
+        const one = run(threaded);
+        threaded.useThreads(2);
+        const two = run(threaded);
+        const plain = run(wasm);
+        for (const [k, what] of [[0, 'forward'], [1, 'weight gradient']] as const) {
+          expectEqual(two[k]!, one[k]!, `direct conv ${what} O ${O}, 2 threads vs 1`);
+          expectEqual(one[k]!, plain[k]!, `direct conv ${what} O ${O}, shared build vs plain`);
+        }
+      }
+      for (const [k, s, p, H, W] of [[2, 2, 0, 26, 26], [3, 2, 1, 27, 25]]) {
+        const planes = 32 * 16;
+        const outH = Math.floor((H + 2 * p - k) / s) + 1, outW = Math.floor((W + 2 * p - k) / s) + 1;
+        const geo: Pool2dGeometry = { H, W, kh: k, kw: k, padH: p, padW: p, strideH: s, strideW: s, dilH: 1, dilW: 1, outH, outW };
+        const x = randomF32(g, planes * H * W), gy = randomF32(g, planes * outH * outW);
+        const run = (be: Backend) => runOn(be, [x, gy], [{ n: planes * outH * outW }, { n: planes * outH * outW, dtype: 'int32' },
+          { n: planes * H * W }], ([xp, gp], [op, ap, gxp]) => {
+          be.maxPool2d(op!, ap!, xp!, planes, geo);
+          be.maxPool2dGradSet(gxp!, gp!, ap!, planes, geo);
+        });
+        threaded.useThreads(1);
+        const one = run(threaded);
+        threaded.useThreads(2);
+        const two = run(threaded);
+        const plain = run(wasm);
+        for (let i = 0; i < 3; i++) {
+          expectEqual(two[i]!, one[i]!, `max pool ${k}×${k}/${s} output ${i}, 2 threads vs 1`);
+          expectEqual(one[i]!, plain[i]!, `max pool ${k}×${k}/${s} output ${i}, shared build vs plain`);
+        }
+      }
+    } finally {
+      await threaded.shutdown();
+    }
+  });
+});

@@ -36,7 +36,7 @@ export const SLOT = {
 /** Byte offset of the Float64 argument block inside a slot. */
 export const ARGS_BYTE = 32;
 /** Arguments per job (every kernel call passes this many; wasm ignores the extra ones). */
-export const MAX_ARGS = 16;
+export const MAX_ARGS = 24;
 /** Bytes per worker slot (header + arguments, rounded up so slots do not share cache lines). */
 export const SLOT_BYTES = 256;
 
@@ -95,7 +95,7 @@ on((msg) => {
     if (k < 0) break;
     // the caller may have run this job itself already (then CLAIM is -1 or a later seq)
     if (Atomics.compareExchange(i32, CLAIM, seq, -1) === seq) try {
-      fns[k](a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8], a[9], a[10], a[11], a[12], a[13], a[14], a[15]);
+      fns[k](${Array.from({ length: MAX_ARGS }, (_, i) => `a[${i}]`).join(', ')});
     } catch (e) {
       i32[ERROR] = 1;
       console.error('simdgrad worker: kernel ' + msg.kernels[k] + ' failed: ' + String(e && e.message || e));

@@ -34,6 +34,7 @@ export const POOL_KERNELS = [
   'matmulRowsF32', 'matmulF32', 'unaryF32', 'unaryGradF32', 'binaryF32',
   'sgdStepF32', 'adamStepF32', 'rmspropStepF32', 'adagradStepF32', 'fillF32', 'copyBytes',
   'conv3x3WinogradF32', 'conv3x3WinogradWeightGradF32', 'conv3x3WinogradInputGradF32',
+  'conv2dDirectF32', 'conv2dWeightGradDirectF32', 'maxPool2dF32', 'maxPool2dGradSetF32',
 ] as const;
 export type PoolKernel = (typeof POOL_KERNELS)[number];
 
@@ -234,7 +235,7 @@ export class ThreadPool {
   private runHere(w: number): void {
     const a = this.argViews[w]!;
     const fn = this.kernels[POOL_KERNELS[this.i32[(w * SLOT_BYTES >> 2) + SLOT.KERNEL]!]!] as (...args: number[]) => unknown;
-    fn(a[0]!, a[1]!, a[2]!, a[3]!, a[4]!, a[5]!, a[6]!, a[7]!, a[8]!, a[9]!, a[10]!, a[11]!, a[12]!, a[13]!, a[14]!, a[15]!);
+    Reflect.apply(fn, undefined, Array.from(a));
   }
 
   private waitFor(base: number, seq: number): void {

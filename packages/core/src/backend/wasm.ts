@@ -124,6 +124,37 @@ export class WasmBackend implements Backend {
     return true;
   }
 
+  /**
+   * Splits `total` units (images, planes, channels) of `kernel` over the pool, in shares that are
+   * multiples of `align` units: `args` is the caller's full argument list, `countIndex` where the count
+   * goes, `advance` the pointers to move by so many bytes per unit (a 0 pointer stays 0). Every unit is
+   * computed the same way whatever the split. Returns false when the work (≈ multiply-adds) stays on
+   * one thread.
+   */
+  private splitUnits(kernel: PoolKernel, total: number, work: number, args: number[], countIndex: number,
+    advance: ReadonlyArray<readonly [index: number, bytesPerUnit: number]>, align = 1): boolean {
+    const pool = this.pool;
+    const threads = this.threads;
+    if (pool === null || threads < 2 || total < 2 * align || work < PAR_MATMUL_MIN) return false;
+    const per = Math.ceil(total / threads / align) * align;
+    let posted = 0;
+    for (let start = per; start < total; start += per) {
+      const a = pool.args(posted);
+      for (let i = 0; i < args.length; i++) a[i] = args[i]!;
+      for (const [i, bytes] of advance) if (args[i] !== 0) a[i] = args[i]! + start * bytes;
+      a[countIndex] = Math.min(per, total - start);
+      pool.post(posted++, kernel);
+    }
+    const own = args.slice();
+    own[countIndex] = Math.min(per, total);
+    try {
+      Reflect.apply(this.k[kernel], undefined, own);
+    } finally {
+      if (posted > 0) pool.wait();
+    }
+    return true;
+  }
+
   /** Writes the blocks into the meta area and returns its pointer. */
   private writeMeta(blocks: readonly (readonly number[])[]): number {
     const i32 = this.heap.views().i32;
@@ -325,13 +356,21 @@ export class WasmBackend implements Backend {
   }
 
   conv2dDirect(y: number, x: number, w: number, bias: number, N: number, O: number, g: ConvGeometry, xImage: number, yImage: number): void {
-    this.k.conv2dDirectF32(y, x, w, bias, N, g.C, g.H, g.W, O, g.kh, g.kw, g.padH, g.padW, g.strideH, g.strideW,
-      g.dilH, g.dilW, g.outH, g.outW, xImage, yImage);
+    const args = [y, x, w, bias, N, g.C, g.H, g.W, O, g.kh, g.kw, g.padH, g.padW, g.strideH, g.strideW, g.dilH, g.dilW,
+      g.outH, g.outW, xImage, yImage];
+    // threads split the images
+    const work = N * O * g.outH * g.outW * g.C * g.kh * g.kw;
+    if (this.splitUnits('conv2dDirectF32', N, work, args, 4, [[0, yImage * 4], [1, xImage * 4]])) return;
+    Reflect.apply(this.k.conv2dDirectF32, undefined, args);
   }
 
   conv2dWeightGradDirect(gw: number, gy: number, x: number, N: number, O: number, g: ConvGeometry, xImage: number, yImage: number): void {
-    this.k.conv2dWeightGradDirectF32(gw, gy, x, N, g.C, g.H, g.W, O, g.kh, g.kw, g.padH, g.padW, g.strideH, g.strideW,
-      g.dilH, g.dilW, g.outH, g.outW, xImage, yImage);
+    const args = [gw, gy, x, N, g.C, g.H, g.W, O, g.kh, g.kw, g.padH, g.padW, g.strideH, g.strideW, g.dilH, g.dilW,
+      g.outH, g.outW, xImage, yImage];
+    // threads split the output channels in fours (the kernel pairs channels: the same pairs, the same bits)
+    const K = g.C * g.kh * g.kw, L = g.outH * g.outW;
+    if (this.splitUnits('conv2dWeightGradDirectF32', O, N * O * L * K, args, 7, [[0, K * 4], [1, L * 4]], 4)) return;
+    Reflect.apply(this.k.conv2dWeightGradDirectF32, undefined, args);
   }
 
   conv2dColsGemm(y: number, w: number, cols: number, bias: number, N: number, O: number, K: number, L: number,
@@ -484,8 +523,11 @@ export class WasmBackend implements Backend {
   }
 
   maxPool2d(out: number, argmax: number, x: number, planes: number, g: Pool2dGeometry): void {
-    this.k.maxPool2dF32(out, argmax, x, planes, g.H, g.W, g.kh, g.kw, g.padH, g.padW, g.strideH, g.strideW,
-      g.dilH, g.dilW, g.outH, g.outW);
+    const args = [out, argmax, x, planes, g.H, g.W, g.kh, g.kw, g.padH, g.padW, g.strideH, g.strideW, g.dilH, g.dilW, g.outH, g.outW];
+    // threads split the planes (argmax indexes within a plane)
+    const L = g.outH * g.outW;
+    if (this.splitUnits('maxPool2dF32', planes, planes * L * g.kh * g.kw, args, 3, [[0, L * 4], [1, L * 4], [2, g.H * g.W * 4]])) return;
+    Reflect.apply(this.k.maxPool2dF32, undefined, args);
   }
 
   maxPool2dGrad(gx: number, gy: number, argmax: number, planes: number, g: Pool2dGeometry): void {
@@ -493,8 +535,10 @@ export class WasmBackend implements Backend {
   }
 
   maxPool2dGradSet(gx: number, gy: number, argmax: number, planes: number, g: Pool2dGeometry): void {
-    this.k.maxPool2dGradSetF32(gx, gy, argmax, planes, g.H, g.W, g.kh, g.kw, g.padH, g.padW, g.strideH, g.strideW,
-      g.dilH, g.dilW, g.outH, g.outW);
+    const args = [gx, gy, argmax, planes, g.H, g.W, g.kh, g.kw, g.padH, g.padW, g.strideH, g.strideW, g.dilH, g.dilW, g.outH, g.outW];
+    const L = g.outH * g.outW;
+    if (this.splitUnits('maxPool2dGradSetF32', planes, planes * g.H * g.W * 4, args, 3, [[0, g.H * g.W * 4], [1, L * 4], [2, L * 4]])) return;
+    Reflect.apply(this.k.maxPool2dGradSetF32, undefined, args);
   }
 
   avgPool2d(out: number, x: number, planes: number, g: AvgPool2dGeometry, countIncludePad: boolean): void {
