@@ -5,8 +5,11 @@
 // M_ξ [Cout, T] = U_ξ [Cout, Cin] · V_ξ [Cin, T] is a GEMM over all T tiles — run by matmul.ts's 4×8
 // micro-kernel on the packed U_ξ, reading V_ξ in place.
 //
-// The same kernel computes a convolution's input gradient: for stride 1, gx is the correlation of gy
-// padded by 2 − pad with the filters turned 180° and their in/out channels swapped (flip = 1).
+// With flip = 1 the same kernel computes a convolution's input gradient: for stride 1, gx is the
+// correlation of gy padded by 2 − pad with the filters turned 180° and their in/out channels swapped.
+// conv2d uses the cheaper transposed form below (conv3x3WinogradInputGradF32, over the forward's tiles);
+// the flipped form stays as an independent check of it in the tests. The weight gradient is the
+// transpose too (conv3x3WinogradWeightGradF32).
 //
 // Layout: images are processed in chunks sized so that V and M (16·(Cin + Cout)·T floats) stay in L2.
 // Each input plane is copied into a zero-bordered plane, then 4 horizontally adjacent tiles are
@@ -55,8 +58,7 @@ export function conv3x3WinogradScratchBytes(N: i32, Cin: i32, Cout: i32, outH: i
 /**
  * y[n] (+)= conv3x3(x[n], w) + bias, stride 1, dilation 1, zero padding `pad` on every side, for n < N.
  * x: N images of Cin planes [H, W], `xImage` floats apart; y: N images of Cout planes [outH, outW] with
- * outH = H + 2·pad − 2, outW = W + 2·pad − 2, `yImage` floats apart; bias: [Cout] or 0. Scratch as
- * conv3x3WinogradScratchBytes(N, Cin, Cout, outH, outW) (for any N it is at most that of N = 32).
+ * outH = H + 2·pad − 2, outW = W + 2·pad − 2, `yImage` floats apart; bias: [Cout] or 0.
  * flip = 0: w is [Cout, Cin, 3, 3] (a convolution's forward pass). flip = 1: w is [Cin, Cout, 3, 3] and
  * each filter is used turned by 180° (the input gradient: x = gy, pad = 2 − the forward's pad).
  * add = 1 adds into y, else y is overwritten. scratch: 16-byte aligned, conv3x3WinogradScratchBytes bytes.
