@@ -80,7 +80,6 @@ export function conv3x3WinogradF32(y: usize, x: usize, w: usize, bias: usize, sc
   const tile = plane + align16((<usize>hp * <usize>wp) << 2);
   transformWeights(up, w, Cin, Cout, oPad, flip != 0, flip != 0, tile);
   memory.fill(plane, 0, (<usize>hp * <usize>wp) << 2); // the border stays zero; each plane rewrites the inside
-  const ldv = <usize>tPad << 2;
   for (let n0 = 0; n0 < N; n0 += nb) {
     const images = min(nb, N - n0);
     // V_ξ[c, t] for every image of the chunk
@@ -92,20 +91,8 @@ export function conv3x3WinogradF32(y: usize, x: usize, w: usize, bias: usize, sc
           (<usize>Cin * <usize>tPad) << 2);
       }
     }
-    // M_ξ = U_ξ · V_ξ: a 4×8 tile at a time, the Cin × 8 sliver of V_ξ staying in L1 across the rows
-    for (let xi = 0; xi < 16; xi++) {
-      const uXi = up + ((<usize>xi * <usize>oPad * <usize>Cin) << 2);
-      const vXi = v + ((<usize>xi * <usize>Cin * <usize>tPad) << 2);
-      const mXi = m + ((<usize>xi * <usize>Cout * <usize>tPad) << 2);
-      for (let j = 0; j < tPad; j += NR) {
-        let as = uXi;
-        for (let o = 0; o < Cout; o += MR) {
-          microTile4x8(Cin, as, vXi + (<usize>j << 2), ldv, mXi + ((<usize>o * <usize>tPad + <usize>j) << 2), ldv,
-            min(MR, Cout - o), NR, false, 0, 0, tile);
-          as += <usize>Cin << 4;
-        }
-      }
-    }
+    // M_ξ = U_ξ · V_ξ
+    gemm16(m, up, oPad, v, Cout, Cin, tPad, tile);
     // y = Aᵀ M A (+ bias), image by image, channel by channel
     for (let i = 0; i < images; i++) {
       const yn = y + ((<usize>(n0 + i) * <usize>yImage) << 2);
@@ -114,6 +101,29 @@ export function conv3x3WinogradF32(y: usize, x: usize, w: usize, bias: usize, sc
         transformOutput(yn + ((<usize>o * <usize>outH * <usize>outW) << 2),
           m + ((<usize>o * <usize>tPad + <usize>(i * tpi)) << 2), (<usize>Cout * <usize>tPad) << 2,
           tilesY, tilesX, outH, outW, b, add != 0, tile);
+      }
+    }
+  }
+}
+
+/**
+ * The 16 GEMMs of a transform, c_ξ [rows, tPad] = u_ξ · b_ξ [depth, tPad] for ξ < 16: u holds each u_ξ
+ * packed as 4-row slivers (rowsPad × depth floats apart), b and c each b_ξ / c_ξ row-major (depth resp.
+ * rows × tPad floats apart; tPad a multiple of 8). A 4×8 tile at a time by matmul.ts's micro-kernel
+ * reading b in place, the depth × 8 sliver of b_ξ staying in L1 across the rows.
+ */
+function gemm16(c: usize, u: usize, rowsPad: i32, b: usize, rows: i32, depth: i32, tPad: i32, tile: usize): void {
+  const ld = <usize>tPad << 2;
+  for (let xi = 0; xi < 16; xi++) {
+    const uXi = u + ((<usize>xi * <usize>rowsPad * <usize>depth) << 2);
+    const bXi = b + ((<usize>xi * <usize>depth * <usize>tPad) << 2);
+    const cXi = c + ((<usize>xi * <usize>rows * <usize>tPad) << 2);
+    for (let j = 0; j < tPad; j += NR) {
+      let as = uXi;
+      for (let r = 0; r < rows; r += MR) {
+        microTile4x8(depth, as, bXi + (<usize>j << 2), ld, cXi + ((<usize>r * <usize>tPad + <usize>j) << 2), ld,
+          min(MR, rows - r), NR, false, 0, 0, tile);
+        as += <usize>depth << 4;
       }
     }
   }
@@ -584,7 +594,6 @@ export function conv3x3WinogradInputGradF32(gx: usize, gy: usize, w: usize, scra
   const tile = plane + align16((<usize>hp * <usize>wp) << 2);
   // Uᵀ: slivers of input channels, depth Cout — the forward's filters with the channel roles swapped
   transformWeights(up, w, Cout, Cin, cPad, true, false, tile);
-  const ldt = <usize>tPad << 2;
   for (let n0 = 0; n0 < N; n0 += nb) {
     const images = min(nb, N - n0);
     // dM_ξ[o, t] for every image of the chunk (gy copied into the zero-bordered plane first: whole groups)
@@ -598,19 +607,7 @@ export function conv3x3WinogradInputGradF32(gx: usize, gy: usize, w: usize, scra
       }
     }
     // dV_ξ = U_ξᵀ · dM_ξ
-    for (let xi = 0; xi < 16; xi++) {
-      const uXi = up + ((<usize>xi * <usize>cPad * <usize>Cout) << 2);
-      const mXi = dm + ((<usize>xi * <usize>Cout * <usize>tPad) << 2);
-      const vXi = dv + ((<usize>xi * <usize>Cin * <usize>tPad) << 2);
-      for (let j = 0; j < tPad; j += NR) {
-        let as = uXi;
-        for (let c = 0; c < Cin; c += MR) {
-          microTile4x8(Cout, as, mXi + (<usize>j << 2), ldt, vXi + ((<usize>c * <usize>tPad + <usize>j) << 2), ldt,
-            min(MR, Cin - c), NR, false, 0, 0, tile);
-          as += <usize>Cout << 4;
-        }
-      }
-    }
+    gemm16(dv, up, cPad, dm, Cin, Cout, tPad, tile);
     // gx = B dV Bᵀ overlap-added, plane by plane
     for (let i = 0; i < images; i++) {
       const xn = gx + ((<usize>(n0 + i) * <usize>gxImage) << 2);

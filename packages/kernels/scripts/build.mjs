@@ -39,12 +39,14 @@ const variants = {
  */
 const patchedFrom = { simd: 'relaxed' };
 
-// the patch maker is the loader's own code (src/body-patch.ts), transpiled for this script
-const patchSource = ts.transpileModule(readFileSync('src/body-patch.ts', 'utf8'), {
-  compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 },
-}).outputText;
-writeFileSync('build/body-patch.mjs', patchSource);
-const { makeBodyPatch, applyBodyPatch } = await import(pathToFileURL(join(root, 'build/body-patch.mjs')).href);
+// the patch maker is the loader's own code (src/body-patch.ts and what it imports), transpiled for this script
+for (const name of ['body-patch', 'leb128']) {
+  const js = ts.transpileModule(readFileSync(`src/${name}.ts`, 'utf8'), {
+    compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 },
+  }).outputText;
+  writeFileSync(`build/${name}.js`, js);
+}
+const { makeBodyPatch, applyBodyPatch } = await import(pathToFileURL(join(root, 'build/body-patch.js')).href);
 
 const embedded = [];
 const built = {};

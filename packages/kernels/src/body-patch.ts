@@ -7,32 +7,11 @@
 // time by scripts/build.mjs and applied here before compiling.
 // see: WebAssembly core spec, binary format — 5.5.2 sections, 5.5.13 code section.
 
+import { readU32, u32 } from './leb128.js';
+
 /** "\0sgp": never the start of a wasm module ("\0asm"). */
 const MAGIC = [0x00, 0x73, 0x67, 0x70];
 const VERSION = 1;
-
-function readU32(bytes: Uint8Array, at: number, what: string): [value: number, next: number] {
-  let value = 0, shift = 0, pos = at;
-  for (;;) {
-    if (pos >= bytes.length) throw new Error(`kernels: truncated ${what} at byte ${at}`);
-    const b = bytes[pos++]!;
-    value += (b & 0x7f) * 2 ** shift;
-    if ((b & 0x80) === 0) return [value, pos];
-    shift += 7;
-    if (shift > 28) throw new Error(`kernels: ${what} at byte ${at} is longer than a u32`);
-  }
-}
-
-function u32(value: number): number[] {
-  const out: number[] = [];
-  do {
-    let b = value % 128;
-    value = Math.floor(value / 128);
-    if (value > 0) b |= 0x80;
-    out.push(b);
-  } while (value > 0);
-  return out;
-}
 
 /** Is `bytes` a body patch (rather than a whole module)? */
 export function isBodyPatch(bytes: Uint8Array): boolean {

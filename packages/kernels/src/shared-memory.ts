@@ -6,31 +6,10 @@
 // instead of embedding two more builds we rewrite the one memory import.
 // see: WebAssembly core spec, binary format — 5.5.5 import section, 5.3.8 limits.
 
+import { readU32, u32 } from './leb128.js';
+
 /** Pages a shared kernel memory may grow to (4 GiB): the most a 32-bit memory can have. */
 export const SHARED_MAX_PAGES = 65536;
-
-function readU32(bytes: Uint8Array, at: number): [value: number, next: number] {
-  let value = 0, shift = 0, pos = at;
-  for (;;) {
-    if (pos >= bytes.length) throw new Error(`kernels: truncated LEB128 at byte ${at}`);
-    const b = bytes[pos++]!;
-    value += (b & 0x7f) * 2 ** shift;
-    if ((b & 0x80) === 0) return [value, pos];
-    shift += 7;
-    if (shift > 28) throw new Error(`kernels: LEB128 at byte ${at} is longer than a u32`);
-  }
-}
-
-function u32(value: number): number[] {
-  const out: number[] = [];
-  do {
-    let b = value % 128;
-    value = Math.floor(value / 128);
-    if (value > 0) b |= 0x80;
-    out.push(b);
-  } while (value > 0);
-  return out;
-}
 
 /** Skips a name (LEB length + bytes). */
 function skipName(bytes: Uint8Array, at: number): number {

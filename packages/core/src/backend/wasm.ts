@@ -12,6 +12,8 @@ const MAX_DIMS = 32;
 
 /** A matmul runs on the pool when batch·m·n·k reaches this (64³: below it, waking threads costs more than it saves). */
 const PAR_MATMUL_MIN = 64 * 64 * 64;
+/** `bytes` rounded up to a multiple of 16 (scratch blocks of several shares stay 16-byte aligned). */
+const align16 = (bytes: number): number => Math.ceil(bytes / 16) * 16;
 /** Elementwise kernels (unary, unary gradient, contiguous binary, fill, copy) split from this many elements. */
 const PAR_ELEMENTWISE_MIN = 1 << 16;
 /** Fused optimizer steps (several streams and a division per element) split from this many elements. */
@@ -125,34 +127,40 @@ export class WasmBackend implements Backend {
   }
 
   /**
-   * Splits `total` units (images, planes, channels) of `kernel` over the pool, in shares that are
-   * multiples of `align` units: `args` is the caller's full argument list, `countIndex` where the count
-   * goes, `advance` the pointers to move by so many bytes per unit (a 0 pointer stays 0). Every unit is
-   * computed the same way whatever the split. Returns false when the work (≈ multiply-adds) stays on
-   * one thread.
+   * Units per thread's share when `total` units (images, planes, channels) of ≈ `work` multiply-adds go
+   * over the pool in multiples of `align` units; `total` (one share) when they stay on one thread.
    */
-  private splitUnits(kernel: PoolKernel, total: number, work: number, args: number[], countIndex: number,
-    advance: ReadonlyArray<readonly [index: number, bytesPerUnit: number]>, align = 1): boolean {
+  private shareSize(total: number, work: number, align = 1): number {
+    if (this.pool === null || this.threads < 2 || total < 2 * align || work < PAR_MATMUL_MIN) return total;
+    return Math.ceil(total / this.threads / align) * align;
+  }
+
+  /**
+   * Runs `kernel` over `total` units in shares of `per` (see shareSize): the first on the caller, the
+   * others on the workers. `args` is the full argument list, `countIndex` where the share's unit count
+   * goes, `advance` the pointers to move by so many bytes per unit (a 0 pointer stays 0), `scratch` the
+   * index of a scratch pointer and the bytes each share gets. Every unit is computed the same way
+   * whatever the split, so results do not depend on the thread count.
+   */
+  private runShares(kernel: PoolKernel, total: number, per: number, args: number[], countIndex: number,
+    advance: ReadonlyArray<readonly [index: number, bytesPerUnit: number]>, scratch?: readonly [index: number, bytesPerShare: number]): void {
     const pool = this.pool;
-    const threads = this.threads;
-    if (pool === null || threads < 2 || total < 2 * align || work < PAR_MATMUL_MIN) return false;
-    const per = Math.ceil(total / threads / align) * align;
     let posted = 0;
-    for (let start = per; start < total; start += per) {
-      const a = pool.args(posted);
+    for (let share = 1, start = per; start < total; share++, start += per) {
+      const a = pool!.args(posted);
       for (let i = 0; i < args.length; i++) a[i] = args[i]!;
       for (const [i, bytes] of advance) if (args[i] !== 0) a[i] = args[i]! + start * bytes;
+      if (scratch !== undefined) a[scratch[0]] = args[scratch[0]]! + share * scratch[1];
       a[countIndex] = Math.min(per, total - start);
-      pool.post(posted++, kernel);
+      pool!.post(posted++, kernel);
     }
     const own = args.slice();
     own[countIndex] = Math.min(per, total);
     try {
       Reflect.apply(this.k[kernel], undefined, own);
     } finally {
-      if (posted > 0) pool.wait();
+      if (posted > 0) pool!.wait();
     }
-    return true;
   }
 
   /** Writes the blocks into the meta area and returns its pointer. */
@@ -360,8 +368,7 @@ export class WasmBackend implements Backend {
       g.outH, g.outW, xImage, yImage];
     // threads split the images
     const work = N * O * g.outH * g.outW * g.C * g.kh * g.kw;
-    if (this.splitUnits('conv2dDirectF32', N, work, args, 4, [[0, yImage * 4], [1, xImage * 4]])) return;
-    Reflect.apply(this.k.conv2dDirectF32, undefined, args);
+    this.runShares('conv2dDirectF32', N, this.shareSize(N, work), args, 4, [[0, yImage * 4], [1, xImage * 4]]);
   }
 
   conv2dWeightGradDirect(gw: number, gy: number, x: number, N: number, O: number, g: ConvGeometry, xImage: number, yImage: number): void {
@@ -369,8 +376,7 @@ export class WasmBackend implements Backend {
       g.outH, g.outW, xImage, yImage];
     // threads split the output channels in fours (the kernel pairs channels: the same pairs, the same bits)
     const K = g.C * g.kh * g.kw, L = g.outH * g.outW;
-    if (this.splitUnits('conv2dWeightGradDirectF32', O, N * O * L * K, args, 7, [[0, K * 4], [1, L * 4]], 4)) return;
-    Reflect.apply(this.k.conv2dWeightGradDirectF32, undefined, args);
+    this.runShares('conv2dWeightGradDirectF32', O, this.shareSize(O, N * O * L * K, 4), args, 7, [[0, K * 4], [1, L * 4]]);
   }
 
   conv2dColsGemm(y: number, w: number, cols: number, bias: number, N: number, O: number, K: number, L: number,
@@ -435,27 +441,13 @@ export class WasmBackend implements Backend {
     pad: number, xImage: number, yImage: number, flip: boolean, add: boolean): void {
     const outH = H + 2 * pad - 2, outW = W + 2 * pad - 2;
     if (N <= 0 || outH <= 0 || outW <= 0) return;
-    // threads split the images (every output is computed the same way whatever the split)
-    const pool = this.pool;
-    const work = N * Cin * Cout * outH * outW * 9;
-    const shares = pool !== null && this.threads > 1 && N > 1 && work >= PAR_MATMUL_MIN ? Math.min(this.threads, N) : 1;
-    const per = Math.ceil(N / shares);
-    const bytes = Math.ceil(this.k.conv3x3WinogradScratchBytes(per, Cin, Cout, outH, outW) / 16) * 16;
-    const scratch = this.heap.alloc(bytes * shares);
-    let posted = 0;
+    // threads split the images
+    const per = this.shareSize(N, N * Cin * Cout * outH * outW * 9);
+    const bytes = align16(this.k.conv3x3WinogradScratchBytes(per, Cin, Cout, outH, outW));
+    const scratch = this.heap.alloc(bytes * Math.ceil(N / per));
     try {
-      for (let s = 1; s < shares && s * per < N; s++) {
-        const a = pool!.args(posted);
-        const args = [y + s * per * yImage * 4, x + s * per * xImage * 4, w, bias, scratch + s * bytes, Math.min(per, N - s * per),
-          Cin, H, W, Cout, pad, xImage, yImage, flip ? 1 : 0, add ? 1 : 0];
-        for (let i = 0; i < args.length; i++) a[i] = args[i]!;
-        pool!.post(posted++, 'conv3x3WinogradF32');
-      }
-      try {
-        this.k.conv3x3WinogradF32(y, x, w, bias, scratch, Math.min(per, N), Cin, H, W, Cout, pad, xImage, yImage, flip ? 1 : 0, add ? 1 : 0);
-      } finally {
-        if (posted > 0) pool!.wait();
-      }
+      this.runShares('conv3x3WinogradF32', N, per, [y, x, w, bias, scratch, N, Cin, H, W, Cout, pad, xImage, yImage, flip ? 1 : 0,
+        add ? 1 : 0], 5, [[0, yImage * 4], [1, xImage * 4]], [4, bytes]);
     } finally {
       this.heap.free(scratch);
     }
@@ -465,27 +457,13 @@ export class WasmBackend implements Backend {
     pad: number, gyImage: number, gxImage: number, add: boolean): void {
     const outH = H + 2 * pad - 2, outW = W + 2 * pad - 2;
     if (N <= 0) return;
-    // threads split the images (every input gradient is computed the same way whatever the split)
-    const pool = this.pool;
-    const work = N * Cin * Cout * Math.max(outH * outW, 0) * 9;
-    const shares = pool !== null && this.threads > 1 && N > 1 && work >= PAR_MATMUL_MIN ? Math.min(this.threads, N) : 1;
-    const per = Math.ceil(N / shares);
-    const bytes = Math.ceil(this.k.conv3x3WinogradInputGradScratchBytes(per, Cin, Cout, outH, outW) / 16) * 16;
-    const scratch = this.heap.alloc(bytes * shares);
-    let posted = 0;
+    // threads split the images
+    const per = this.shareSize(N, N * Cin * Cout * Math.max(outH * outW, 0) * 9);
+    const bytes = align16(this.k.conv3x3WinogradInputGradScratchBytes(per, Cin, Cout, outH, outW));
+    const scratch = this.heap.alloc(bytes * Math.ceil(N / per));
     try {
-      for (let s = 1; s < shares && s * per < N; s++) {
-        const a = pool!.args(posted);
-        const args = [gx + s * per * gxImage * 4, gy + s * per * gyImage * 4, w, scratch + s * bytes, Math.min(per, N - s * per),
-          Cin, H, W, Cout, pad, gyImage, gxImage, add ? 1 : 0];
-        for (let i = 0; i < args.length; i++) a[i] = args[i]!;
-        pool!.post(posted++, 'conv3x3WinogradInputGradF32');
-      }
-      try {
-        this.k.conv3x3WinogradInputGradF32(gx, gy, w, scratch, Math.min(per, N), Cin, H, W, Cout, pad, gyImage, gxImage, add ? 1 : 0);
-      } finally {
-        if (posted > 0) pool!.wait();
-      }
+      this.runShares('conv3x3WinogradInputGradF32', N, per, [gx, gy, w, scratch, N, Cin, H, W, Cout, pad, gyImage, gxImage,
+        add ? 1 : 0], 4, [[0, gxImage * 4], [1, gyImage * 4]], [3, bytes]);
     } finally {
       this.heap.free(scratch);
     }
@@ -494,29 +472,14 @@ export class WasmBackend implements Backend {
   conv3x3WinogradWeightGrad(gw: number, x: number, gy: number, N: number, Cin: number, H: number, W: number, Cout: number,
     pad: number, xImage: number, gyImage: number): void {
     const outH = H + 2 * pad - 2, outW = W + 2 * pad - 2;
-    // threads split the output channels, in fours (the kernel's chunks do not depend on Cout: same bits)
-    const pool = this.pool;
-    const work = N * Cin * Cout * Math.max(outH * outW, 0) * 9;
-    const shares = pool !== null && this.threads > 1 && Cout >= 8 && work >= PAR_MATMUL_MIN ? Math.min(this.threads, Cout >> 2) : 1;
-    const per = Math.ceil(Cout / shares / 4) * 4;
-    const bytes = Math.ceil(this.k.conv3x3WinogradWeightGradScratchBytes(N, Cin, per, outH, outW) / 16) * 16;
-    const scratch = this.heap.alloc(bytes * shares);
     const plane = Math.max(outH * outW, 0);
-    let posted = 0;
+    // threads split the output channels, in fours (the kernel's image chunks do not depend on Cout: same bits)
+    const per = this.shareSize(Cout, N * Cin * Cout * plane * 9, 4);
+    const bytes = align16(this.k.conv3x3WinogradWeightGradScratchBytes(N, Cin, per, outH, outW));
+    const scratch = this.heap.alloc(bytes * Math.ceil(Cout / per));
     try {
-      for (let s = 1; s < shares && s * per < Cout; s++) {
-        const a = pool!.args(posted);
-        const o0 = s * per;
-        const args = [gw + o0 * Cin * 9 * 4, x, gy + o0 * plane * 4, scratch + s * bytes, N, Cin, H, W, Math.min(per, Cout - o0), pad,
-          xImage, gyImage];
-        for (let i = 0; i < args.length; i++) a[i] = args[i]!;
-        pool!.post(posted++, 'conv3x3WinogradWeightGradF32');
-      }
-      try {
-        this.k.conv3x3WinogradWeightGradF32(gw, x, gy, scratch, N, Cin, H, W, Math.min(per, Cout), pad, xImage, gyImage);
-      } finally {
-        if (posted > 0) pool!.wait();
-      }
+      this.runShares('conv3x3WinogradWeightGradF32', Cout, per, [gw, x, gy, scratch, N, Cin, H, W, Cout, pad, xImage, gyImage], 8,
+        [[0, Cin * 9 * 4], [2, plane * 4]], [3, bytes]);
     } finally {
       this.heap.free(scratch);
     }
@@ -526,8 +489,8 @@ export class WasmBackend implements Backend {
     const args = [out, argmax, x, planes, g.H, g.W, g.kh, g.kw, g.padH, g.padW, g.strideH, g.strideW, g.dilH, g.dilW, g.outH, g.outW];
     // threads split the planes (argmax indexes within a plane)
     const L = g.outH * g.outW;
-    if (this.splitUnits('maxPool2dF32', planes, planes * L * g.kh * g.kw, args, 3, [[0, L * 4], [1, L * 4], [2, g.H * g.W * 4]])) return;
-    Reflect.apply(this.k.maxPool2dF32, undefined, args);
+    this.runShares('maxPool2dF32', planes, this.shareSize(planes, planes * L * g.kh * g.kw), args, 3,
+      [[0, L * 4], [1, L * 4], [2, g.H * g.W * 4]]);
   }
 
   maxPool2dGrad(gx: number, gy: number, argmax: number, planes: number, g: Pool2dGeometry): void {
@@ -537,8 +500,8 @@ export class WasmBackend implements Backend {
   maxPool2dGradSet(gx: number, gy: number, argmax: number, planes: number, g: Pool2dGeometry): void {
     const args = [gx, gy, argmax, planes, g.H, g.W, g.kh, g.kw, g.padH, g.padW, g.strideH, g.strideW, g.dilH, g.dilW, g.outH, g.outW];
     const L = g.outH * g.outW;
-    if (this.splitUnits('maxPool2dGradSetF32', planes, planes * g.H * g.W * 4, args, 3, [[0, g.H * g.W * 4], [1, L * 4], [2, L * 4]])) return;
-    Reflect.apply(this.k.maxPool2dGradSetF32, undefined, args);
+    this.runShares('maxPool2dGradSetF32', planes, this.shareSize(planes, planes * g.H * g.W * 4), args, 3,
+      [[0, g.H * g.W * 4], [1, L * 4], [2, L * 4]]);
   }
 
   avgPool2d(out: number, x: number, planes: number, g: AvgPool2dGeometry, countIncludePad: boolean): void {
