@@ -35,6 +35,7 @@ export const POOL_KERNELS = [
   'sgdStepF32', 'adamStepF32', 'rmspropStepF32', 'adagradStepF32', 'fillF32', 'copyBytes',
   'conv3x3WinogradF32', 'conv3x3WinogradWeightGradF32', 'conv3x3WinogradInputGradF32',
   'conv2dDirectF32', 'conv2dWeightGradDirectF32', 'maxPool2dF32', 'maxPool2dGradSetF32',
+  'attentionF32', 'attentionGradF32',
 ] as const;
 export type PoolKernel = (typeof POOL_KERNELS)[number];
 

@@ -163,6 +163,32 @@ export class WasmBackend implements Backend {
     }
   }
 
+  /**
+   * runShares for kernels that take a range of units [i0, i1) (at `rangeIndex`, `rangeIndex + 1`) instead
+   * of advanced pointers and a count.
+   */
+  private runRanges(kernel: PoolKernel, total: number, per: number, args: number[], rangeIndex: number,
+    scratch: readonly [index: number, bytesPerShare: number]): void {
+    const pool = this.pool;
+    let posted = 0;
+    for (let share = 1, start = per; start < total; share++, start += per) {
+      const a = pool!.args(posted);
+      for (let i = 0; i < args.length; i++) a[i] = args[i]!;
+      a[rangeIndex] = start;
+      a[rangeIndex + 1] = Math.min(total, start + per);
+      a[scratch[0]] = args[scratch[0]]! + share * scratch[1];
+      pool!.post(posted++, kernel);
+    }
+    const own = args.slice();
+    own[rangeIndex] = 0;
+    own[rangeIndex + 1] = Math.min(per, total);
+    try {
+      Reflect.apply(this.k[kernel], undefined, own);
+    } finally {
+      if (posted > 0) pool!.wait();
+    }
+  }
+
   /** Writes the blocks into the meta area and returns its pointer. */
   private writeMeta(blocks: readonly (readonly number[])[]): number {
     const i32 = this.heap.views().i32;
@@ -588,15 +614,14 @@ export class WasmBackend implements Backend {
   }
 
   // ---- attention --------------------------------------------------------------------------------
-  // NOTE: one thread: the pool runs only the kernels listed in pool.ts (POOL_KERNELS, at most 16
-  // arguments), which the attention kernels are not; they take a problem range [bh0, bh1) so that a
-  // split over batch·heads is one loop here once the pool can run them.
+  // Threads split the problems (batch · heads): each problem is computed by one thread, whole.
 
   attention(out: number, lse: number, q: number, k: number, v: number, args: AttentionArgs): void {
-    const { scratch, meta } = this.attentionBlocks(args);
+    const per = this.shareSize(args.batch, args.batch * args.l * args.s * (args.e + args.ev));
+    const { scratch, meta, bytes } = this.attentionBlocks(args, Math.ceil(args.batch / per));
     try {
-      this.k.attentionF32(out, lse, q, k, v, args.mask, meta, scratch, 0, args.batch, args.l, args.s, args.e, args.ev,
-        args.scale, args.causalOffset);
+      this.runRanges('attentionF32', args.batch, per, [out, lse, q, k, v, args.mask, meta, scratch, 0, args.batch, args.l, args.s,
+        args.e, args.ev, args.scale, args.causalOffset], 8, [7, bytes]);
     } finally {
       this.heap.free(scratch);
       if (meta !== 0) this.heap.free(meta);
@@ -605,25 +630,27 @@ export class WasmBackend implements Backend {
 
   attentionGrad(dq: number, dk: number, dv: number, q: number, k: number, v: number, out: number, dout: number,
     lse: number, args: AttentionArgs): void {
-    const { scratch, meta } = this.attentionBlocks(args);
+    const per = this.shareSize(args.batch, 2 * args.batch * args.l * args.s * (args.e + args.ev));
+    const { scratch, meta, bytes } = this.attentionBlocks(args, Math.ceil(args.batch / per));
     try {
-      this.k.attentionGradF32(dq, dk, dv, q, k, v, out, dout, lse, args.mask, meta, scratch, 0, args.batch, args.l, args.s,
-        args.e, args.ev, args.scale, args.causalOffset);
+      this.runRanges('attentionGradF32', args.batch, per, [dq, dk, dv, q, k, v, out, dout, lse, args.mask, meta, scratch, 0,
+        args.batch, args.l, args.s, args.e, args.ev, args.scale, args.causalOffset], 12, [11, bytes]);
     } finally {
       this.heap.free(scratch);
       if (meta !== 0) this.heap.free(meta);
     }
   }
 
-  /** The kernel's scratch and, with a mask, its meta block [rowStride, offset per problem] (i32). */
-  private attentionBlocks(args: AttentionArgs): { scratch: number; meta: number } {
-    const scratch = this.heap.alloc(this.k.attentionScratchBytes(args.e, args.ev));
-    if (args.mask === 0) return { scratch, meta: 0 };
+  /** The kernel's scratch for `shares` threads and, with a mask, its meta block [rowStride, offset per problem] (i32). */
+  private attentionBlocks(args: AttentionArgs, shares: number): { scratch: number; meta: number; bytes: number } {
+    const bytes = align16(this.k.attentionScratchBytes(args.e, args.ev));
+    const scratch = this.heap.alloc(bytes * shares);
+    if (args.mask === 0) return { scratch, meta: 0, bytes };
     const meta = this.heap.alloc((args.batch + 1) * 4);
     const i32 = this.heap.views().i32;
     i32[meta >>> 2] = args.maskRowStride;
     for (let b = 0; b < args.batch; b++) i32[(meta >>> 2) + 1 + b] = args.maskOffsets[b]!;
-    return { scratch, meta };
+    return { scratch, meta, bytes };
   }
 }
 

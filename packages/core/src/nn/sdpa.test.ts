@@ -196,15 +196,32 @@ describe('fused scaledDotProductAttention', () => {
       .toThrow('scaledDotProductAttention: queryOffset 3 with 3 queries does not fit 5 keys');
   });
 
-  it('gives the same bits on the shared-memory build with a worker pool (the attention kernels run on the caller)', async () => {
+  it('gives the same bits on the shared-memory build with a worker pool, the problems split over 2 threads or not', async () => {
     const pooled = await createWasmBackend({ initialPages: 64, threads: 2 });
     try {
-      const c: Case = { name: 'pooled', q: [2, 3, 17, 5], k: [2, 3, 33, 5], v: [2, 3, 33, 7], opts: { isCausal: true, queryOffset: 9 },
-        mask: { shape: [2, 1, 1, 33], ones: (i) => i % 33 > 30 } };
-      const a = run(backends.wasm, true, c), b = run(pooled, true, c);
-      expect(b.fusedCalls).toBe(2);
-      expect(Array.from(b.out)).toEqual(Array.from(a.out));
-      b.grads.forEach((g, i) => expect(Array.from(g)).toEqual(Array.from(a.grads[i]!)));
+      const cases: Case[] = [
+        // small: below the split threshold, on the caller
+        { name: 'pooled', q: [2, 3, 17, 5], k: [2, 3, 33, 5], v: [2, 3, 33, 7], opts: { isCausal: true, queryOffset: 9 },
+          mask: { shape: [2, 1, 1, 33], ones: (i) => i % 33 > 30 } },
+        // 10 problems split 5 + 5, with a per-batch mask (each problem finds its mask row through the meta block)
+        { name: 'split', q: [2, 5, 48, 16], k: [2, 5, 64, 16], v: [2, 5, 64, 24], opts: { isCausal: true, queryOffset: 16 },
+          mask: { shape: [2, 1, 1, 64], ones: (i) => i % 64 > 57 - (i >= 64 ? 7 : 0) } },
+        // 7 problems: 4 + 3, no mask
+        { name: 'split, odd', q: [7, 40, 32], k: [7, 70, 32], v: [7, 70, 8], opts: {} },
+      ];
+      // count the attention jobs the workers get
+      const pool = (pooled as unknown as { pool: { post(w: number, kernel: string): void } }).pool;
+      const post = pool.post.bind(pool);
+      let posted = 0;
+      pool.post = (w, kernel) => { if (kernel.startsWith('attention')) posted++; post(w, kernel); };
+      for (const c of cases) {
+        posted = 0;
+        const a = run(backends.wasm, true, c), b = run(pooled, true, c);
+        expect(posted, `${c.name}: jobs posted to the worker`).toBe(c.name === 'pooled' ? 0 : 2);
+        expect(b.fusedCalls, c.name).toBe(2);
+        expect(Array.from(b.out), c.name).toEqual(Array.from(a.out));
+        b.grads.forEach((g, i) => expect(Array.from(g), `${c.name} gradient ${i}`).toEqual(Array.from(a.grads[i]!)));
+      }
     } finally {
       await pooled.shutdown();
     }
