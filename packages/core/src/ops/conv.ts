@@ -1,6 +1,7 @@
-// 2-d convolution and pooling (NCHW). Convolution is im2col + the GEMM kernel (per group, batched over
-// images); its gradients are a GEMM for the weights, a GEMM + col2im for the input and a reduction for
-// the bias. Pooling keeps the argmax for its gradient.
+// 2-d convolution and pooling (NCHW). A convolution runs one of three paths, group by group: direct
+// kernels (few taps per output), Winograd F(2×2, 3×3) (3×3, stride 1) or im2col + the GEMM kernel (the
+// rest; its gradients a GEMM for the weights and a GEMM + col2im for the input); the bias gradient is a
+// reduction for all. Pooling keeps the argmax for its gradient.
 import type { ConvGeometry, Pool2dGeometry } from '../backend/backend.js';
 import { record } from '../autograd/graph.js';
 import { SimdgradError, fmtShape } from '../errors.js';
@@ -72,149 +73,86 @@ export function conv2d(x0: Tensor, w0: Tensor, b0?: Tensor | null, options: Conv
   if (outH < 1 || outW < 1) {
     throw new SimdgradError(`conv2d: the kernel ${kh}×${kw} (dilation ${dilH}×${dilW}) does not fit the padded input ${H + 2 * padH}×${W + 2 * padW}`);
   }
-  const Og = O / groups, K = Cg * kh * kw, L = outH * outW;
+  const K = Cg * kh * kw, L = outH * outW;
   const g: ConvGeometry = { C: Cg, H, W, kh, kw, padH, padW, strideH, strideW, dilH, dilW, outH, outW };
   const x = contiguous(x0), w = contiguous(w0);
   const be = x.backend;
-  if (strideW === 1 && K <= DIRECT_MAX_TAPS) return conv2dDirect(x0, w0, b0, x, w, g, N, O, groups);
-  if (kh === 3 && kw === 3 && strideH === 1 && strideW === 1 && dilH === 1 && dilW === 1 && padH === padW && padH <= 2) {
-    return conv2dWinograd(x0, w0, b0, x, w, g, N, O, groups);
+  const Og = O / groups, xImage = C * H * W, yImage = O * L;
+  let path: ConvPath;
+  if (strideW === 1 && K <= DIRECT_MAX_TAPS) {
+    // direct kernels: forward with the bias fused, the weight gradient in one pass over the batch
+    path = {
+      forward: (_, yp, xp, wp, bp) => be.conv2dDirect(yp, xp, wp, bp, N, Og, g, xImage, yImage),
+      weightGrad: (_, gw, xp, gy) => be.conv2dWeightGradDirect(gw, gy, xp, N, Og, g, xImage, yImage),
+      inputGrad: (_, gx, gy, wp) => be.conv2dInputGrad(gx, wp, gy, N, Og, g, yImage, xImage),
+      accumulates: { weight: false, input: true },
+    };
+  } else if (kh === 3 && kw === 3 && strideH === 1 && strideW === 1 && dilH === 1 && dilW === 1 && padH === padW && padH <= 2) {
+    // Winograd F(2×2, 3×3): 16 multiplies per 2×2 outputs instead of 36, in the forward pass and in both
+    // gradients (the transposes of its transform, over the same tiles); no im2col matrix kept
+    path = {
+      forward: (_, yp, xp, wp, bp) => be.conv3x3Winograd(yp, xp, wp, bp, N, Cg, H, W, Og, padH, xImage, yImage, false, false),
+      weightGrad: (_, gw, xp, gy) => be.conv3x3WinogradWeightGrad(gw, xp, gy, N, Cg, H, W, Og, padH, xImage, yImage),
+      inputGrad: (_, gx, gy, wp) => be.conv3x3WinogradInputGrad(gx, gy, wp, N, Cg, H, W, Og, padH, yImage, xImage, false),
+      accumulates: { weight: false, input: false },
+    };
+  } else {
+    // im2col + GEMM: cols[n, group] = im2col of that image's group of channels, [N, groups, K, L], kept for
+    // the weight gradient; y[n, group] [Og, L] = w[group] [Og, K] · cols[n, group] [K, L] + b[group]
+    const cols = empty([N, groups, K, L]);
+    const colsAt = (gi: number) => cols.ptr + gi * K * L * 4;
+    path = {
+      forward: (gi, yp, xp, wp, bp) => be.conv2dForward(yp, xp, wp, bp, colsAt(gi), N, Og, g, xImage, yImage, groups * K * L),
+      // gw[group] [Og, K] += gy[n, group] [Og, L] · cols[n, group]ᵀ [L, K] for every n: one call, the batch
+      // summed into one C (strideC 0, accumulating)
+      weightGrad: (gi, gw, _, gy) => be.matmul(gw, gy, colsAt(gi), {
+        batch: N, m: Og, n: K, k: L, transA: false, transB: true, strideA: yImage, strideB: groups * K * L, strideC: 0, accumulate: true,
+      }),
+      inputGrad: (_, gx, gy, wp) => be.conv2dInputGrad(gx, wp, gy, N, Og, g, yImage, xImage),
+      accumulates: { weight: true, input: true },
+      keep: cols,
+    };
   }
-  // cols[n, group] = im2col of that image's group of channels: [N, groups, K, L], kept for the weight
-  // gradient; y[n, group] [Og, L] = w[group] [Og, K] · cols[n, group] [K, L] + b[group], image by image
-  const cols = empty([N, groups, K, L]);
-  const y = empty([N, O, outH, outW]);
-  const b = b0 ? contiguous(b0) : null;
-  for (let gi = 0; gi < groups; gi++) {
-    be.conv2dForward(y.ptr + gi * Og * L * 4, x.ptr + gi * Cg * H * W * 4, w.ptr + gi * Og * K * 4, b ? b.ptr + gi * Og * 4 : 0,
-      cols.ptr + gi * K * L * 4, N, Og, g, C * H * W, O * L, groups * K * L);
-  }
-  const inputs = b0 ? [x0, w0, b0] : [x0, w0];
-  record(y, 'conv2d', inputs, (gy0) => {
-    const gy = contiguous(gy0);
-    let gw: Tensor | null = null;
-    if (w0.requiresGrad) {
-      gw = fullOf([O, Cg, kh, kw], 0);
-      for (let gi = 0; gi < groups; gi++) {
-        // gw[group] [Og, K] += gy[n, group] [Og, L] · cols[n, group]ᵀ [L, K] for every n: one call, the
-        // batch summed into one C (strideC 0, accumulating), image after image as before
-        be.matmul(gw.ptr + gi * Og * K * 4, gy.ptr + gi * Og * L * 4, cols.ptr + gi * K * L * 4, {
-          batch: N, m: Og, n: K, k: L, transA: false, transB: true, strideA: O * L, strideB: groups * K * L, strideC: 0, accumulate: true,
-        });
-      }
-    }
-    const [gx, gb] = conv2dInputBiasGrads(gy, w, g, N, O, groups, x0.requiresGrad, b0?.requiresGrad ?? false);
-    release(gy, gy0);
-    return b0 ? [gx, gw, gb] : [gx, gw];
-  }, [cols, ...[x !== x0 ? x : null, w !== w0 ? w : null, b && b !== b0 ? b : null].filter((t): t is Tensor => t !== null)]);
-  if (y.node === null) {
-    cols.dispose();
-    release(x, x0);
-    release(w, w0);
-    if (b && b0) release(b, b0);
-  } else if (b && b0) {
-    release(b, b0);
-  }
-  return y;
+  return convolve(x0, w0, b0, x, w, g, N, O, groups, path);
+}
+
+/** One way of running conv2d, group by group (pointers are the group's, images `C·H·W` / `O·L` floats apart). */
+interface ConvPath {
+  forward(gi: number, y: number, x: number, w: number, bias: number): void;
+  weightGrad(gi: number, gw: number, x: number, gy: number): void;
+  inputGrad(gi: number, gx: number, gy: number, w: number): void;
+  /** which gradient kernels add into a zeroed result (rather than overwrite it) */
+  accumulates: { weight: boolean; input: boolean };
+  /** a buffer the backward reads (the im2col columns), freed with the graph */
+  keep?: Tensor;
 }
 
 /**
- * The input and bias gradients of conv2d, the same for the GEMM and the direct paths:
- * gx[n, group] += col2im(w[group]ᵀ [K, Og] · gy[n, group] [Og, L]) image by image; gb = gy summed over N, H, W.
+ * The forward pass group by group and the graph node: the weight and input gradients by the path's
+ * kernels, the bias gradient (gy summed over N, H, W) the same for every path.
  */
-function conv2dInputBiasGrads(gy: Tensor, w: Tensor, g: ConvGeometry, N: number, O: number, groups: number,
-  needInput: boolean, needBias: boolean): [Tensor | null, Tensor | null] {
-  const be = gy.backend;
-  const C = g.C * groups, H = g.H, W = g.W, L = g.outH * g.outW;
-  const Og = O / groups, Cg = g.C, K = Cg * g.kh * g.kw;
-  let gx: Tensor | null = null, gb: Tensor | null = null;
-  if (needInput) {
-    gx = fullOf([N, C, H, W], 0);
-    for (let gi = 0; gi < groups; gi++) {
-      be.conv2dInputGrad(gx.ptr + gi * Cg * H * W * 4, w.ptr + gi * Og * K * 4, gy.ptr + gi * Og * L * 4, N, Og, g, O * L, C * H * W);
-    }
-  }
-  if (needBias) {
-    gb = empty([O]);
-    be.biasGradNCHW(gb.ptr, gy.ptr, N, O, L);
-  }
-  return [gx, gb];
-}
-
-/**
- * Largest C/groups·kh·kw that convolves directly (no im2col, no GEMM): with few taps the GEMM's k is
- * too short for its packing and tile overheads to pay off (the first layer of an image model).
- */
-const DIRECT_MAX_TAPS = 27;
-
-/** conv2d with the direct kernels: forward with the bias fused, the weight gradient in one pass over the batch. */
-function conv2dDirect(x0: Tensor, w0: Tensor, b0: Tensor | null | undefined, x: Tensor, w: Tensor, g: ConvGeometry,
-  N: number, O: number, groups: number): Tensor {
+function convolve(x0: Tensor, w0: Tensor, b0: Tensor | null | undefined, x: Tensor, w: Tensor, g: ConvGeometry,
+  N: number, O: number, groups: number, path: ConvPath): Tensor {
   const be = x.backend;
-  const C = g.C * groups, H = g.H, W = g.W, L = g.outH * g.outW;
-  const Og = O / groups, Cg = g.C, K = Cg * g.kh * g.kw;
+  const C = g.C * groups, L = g.outH * g.outW, Og = O / groups;
+  const xGroup = g.C * g.H * g.W * 4, yGroup = Og * L * 4, wGroup = Og * g.C * g.kh * g.kw * 4;
   const b = b0 ? contiguous(b0) : null;
   const y = empty([N, O, g.outH, g.outW]);
   for (let gi = 0; gi < groups; gi++) {
-    be.conv2dDirect(y.ptr + gi * Og * L * 4, x.ptr + gi * Cg * H * W * 4, w.ptr + gi * Og * K * 4,
-      b ? b.ptr + gi * Og * 4 : 0, N, Og, g, C * H * W, O * L);
+    path.forward(gi, y.ptr + gi * yGroup, x.ptr + gi * xGroup, w.ptr + gi * wGroup, b ? b.ptr + gi * Og * 4 : 0);
   }
-  const inputs = b0 ? [x0, w0, b0] : [x0, w0];
-  record(y, 'conv2d', inputs, (gy0) => {
-    const gy = contiguous(gy0);
-    let gw: Tensor | null = null;
-    if (w0.requiresGrad) {
-      gw = empty([O, Cg, g.kh, g.kw]);
-      for (let gi = 0; gi < groups; gi++) {
-        be.conv2dWeightGradDirect(gw.ptr + gi * Og * K * 4, gy.ptr + gi * Og * L * 4, x.ptr + gi * Cg * H * W * 4, N, Og, g,
-          C * H * W, O * L);
-      }
-    }
-    const [gx, gb] = conv2dInputBiasGrads(gy, w, g, N, O, groups, x0.requiresGrad, b0?.requiresGrad ?? false);
-    release(gy, gy0);
-    return b0 ? [gx, gw, gb] : [gx, gw];
-  }, [x !== x0 ? x : null, w !== w0 ? w : null].filter((t): t is Tensor => t !== null));
-  if (y.node === null) {
-    release(x, x0);
-    release(w, w0);
-  }
-  if (b && b0) release(b, b0);
-  return y;
-}
-
-/**
- * conv2d for 3×3 filters, stride 1 (padding ≤ 2 on all sides) by Winograd F(2×2, 3×3): 16 multiplies per
- * 2×2 outputs instead of 36, in the forward pass and in both gradients (the transposes of its transform,
- * over the same tiles) — no im2col matrix kept.
- */
-function conv2dWinograd(x0: Tensor, w0: Tensor, b0: Tensor | null | undefined, x: Tensor, w: Tensor, g: ConvGeometry,
-  N: number, O: number, groups: number): Tensor {
-  const be = x.backend;
-  const C = g.C * groups, H = g.H, W = g.W, L = g.outH * g.outW;
-  const Og = O / groups, Cg = g.C, pad = g.padH, filters = Og * Cg * 9;
-  const b = b0 ? contiguous(b0) : null;
-  const y = empty([N, O, g.outH, g.outW]);
-  for (let gi = 0; gi < groups; gi++) {
-    be.conv3x3Winograd(y.ptr + gi * Og * L * 4, x.ptr + gi * Cg * H * W * 4, w.ptr + gi * filters * 4, b ? b.ptr + gi * Og * 4 : 0,
-      N, Cg, H, W, Og, pad, C * H * W, O * L, false, false);
-  }
-  const inputs = b0 ? [x0, w0, b0] : [x0, w0];
-  record(y, 'conv2d', inputs, (gy0) => {
+  if (b && b0) release(b, b0); // the backward does not read the bias
+  const zeroedIf = (zero: boolean, shape: number[]) => (zero ? fullOf(shape, 0) : empty(shape));
+  record(y, 'conv2d', b0 ? [x0, w0, b0] : [x0, w0], (gy0) => {
     const gy = contiguous(gy0);
     let gw: Tensor | null = null, gx: Tensor | null = null, gb: Tensor | null = null;
     if (w0.requiresGrad) {
-      gw = empty([O, Cg, 3, 3]);
-      for (let gi = 0; gi < groups; gi++) {
-        be.conv3x3WinogradWeightGrad(gw.ptr + gi * filters * 4, x.ptr + gi * Cg * H * W * 4, gy.ptr + gi * Og * L * 4, N, Cg, H, W,
-          Og, pad, C * H * W, O * L);
-      }
+      gw = zeroedIf(path.accumulates.weight, [O, g.C, g.kh, g.kw]);
+      for (let gi = 0; gi < groups; gi++) path.weightGrad(gi, gw.ptr + gi * wGroup, x.ptr + gi * xGroup, gy.ptr + gi * yGroup);
     }
     if (x0.requiresGrad) {
-      gx = empty([N, C, H, W]);
-      for (let gi = 0; gi < groups; gi++) {
-        be.conv3x3WinogradInputGrad(gx.ptr + gi * Cg * H * W * 4, gy.ptr + gi * Og * L * 4, w.ptr + gi * filters * 4, N, Cg, H, W,
-          Og, pad, O * L, C * H * W, false);
-      }
+      gx = zeroedIf(path.accumulates.input, [N, C, g.H, g.W]);
+      for (let gi = 0; gi < groups; gi++) path.inputGrad(gi, gx.ptr + gi * xGroup, gy.ptr + gi * yGroup, w.ptr + gi * wGroup);
     }
     if (b0?.requiresGrad) {
       gb = empty([O]);
@@ -222,14 +160,20 @@ function conv2dWinograd(x0: Tensor, w0: Tensor, b0: Tensor | null | undefined, x
     }
     release(gy, gy0);
     return b0 ? [gx, gw, gb] : [gx, gw];
-  }, [x !== x0 ? x : null, w !== w0 ? w : null].filter((t): t is Tensor => t !== null));
+  }, [path.keep ?? null, x !== x0 ? x : null, w !== w0 ? w : null].filter((t): t is Tensor => t !== null));
   if (y.node === null) {
+    path.keep?.dispose();
     release(x, x0);
     release(w, w0);
   }
-  if (b && b0) release(b, b0);
   return y;
 }
+
+/**
+ * Largest C/groups·kh·kw that convolves directly (no im2col, no GEMM): with few taps the GEMM's k is
+ * too short for its packing and tile overheads to pay off (the first layer of an image model).
+ */
+const DIRECT_MAX_TAPS = 27;
 
 export interface MaxPool2dOptions {
   stride?: Pair | null;
