@@ -35,6 +35,7 @@
 // see: M. Milakov, N. Gimelshein, "Online normalizer calculation for softmax", 2018.
 
 import { madd } from './common';
+import { microTile4x8 } from './matmul';
 
 /** Query rows per block (the lanes of one f32x4). */
 // @ts-ignore: decorator
@@ -169,9 +170,9 @@ function dotBlock(dst: usize, tile: usize, ldt: usize, rows: usize, jn: i32, wid
 
 /**
  * acc[r, :] += Σ_j pT[j][r] · rows[j, :] for the 4 rows r of acc (row stride lda bytes), jn keys,
- * `width` columns (rows[j] has stride width·4). Register tile: 4 rows × 8 columns in 8 f32x4, keys
- * innermost (the GEMM micro-kernel with P as the packed A sliver); column tails go 4 at a time, then
- * one column at a time with the 4 rows in the lanes.
+ * `width` columns (rows[j] has stride width·4). Whole 4 × 8 tiles by the GEMM micro-kernel (P is laid out
+ * as its packed A sliver); column tails go 4 at a time, then one column at a time with the 4 rows in
+ * the lanes.
  */
 function accumulateBlock(acc: usize, lda: usize, pT: usize, rows: usize, jn: i32, width: i32): void {
   const ldr = <usize>width << 2;
@@ -179,28 +180,9 @@ function accumulateBlock(acc: usize, lda: usize, pT: usize, rows: usize, jn: i32
   const r1 = acc + lda, r2 = acc + 2 * lda, r3 = acc + 3 * lda;
   let c = 0;
   for (; c + 8 <= width; c += 8) {
+    // a whole 4 × 8 tile: matmul.ts's micro-kernel, adding into acc (its partial-tile scratch is never used)
     const o = <usize>c << 2;
-    let c00 = v128.load(acc + o), c01 = v128.load(acc + o, 16);
-    let c10 = v128.load(r1 + o), c11 = v128.load(r1 + o, 16);
-    let c20 = v128.load(r2 + o), c21 = v128.load(r2 + o, 16);
-    let c30 = v128.load(r3 + o), c31 = v128.load(r3 + o, 16);
-    let v = rows + o;
-    for (let p = pT; p < pEnd; p += 16) {
-      const b0 = v128.load(v), b1 = v128.load(v, 16);
-      c00 = madd(v128.load32_splat(p), b0, c00);
-      c01 = madd(v128.load32_splat(p), b1, c01);
-      c10 = madd(v128.load32_splat(p, 4), b0, c10);
-      c11 = madd(v128.load32_splat(p, 4), b1, c11);
-      c20 = madd(v128.load32_splat(p, 8), b0, c20);
-      c21 = madd(v128.load32_splat(p, 8), b1, c21);
-      c30 = madd(v128.load32_splat(p, 12), b0, c30);
-      c31 = madd(v128.load32_splat(p, 12), b1, c31);
-      v += ldr;
-    }
-    v128.store(acc + o, c00); v128.store(acc + o, c01, 16);
-    v128.store(r1 + o, c10); v128.store(r1 + o, c11, 16);
-    v128.store(r2 + o, c20); v128.store(r2 + o, c21, 16);
-    v128.store(r3 + o, c30); v128.store(r3 + o, c31, 16);
+    microTile4x8(jn, pT, rows + o, ldr, acc + o, lda, 4, 8, true, 0, 0, 0);
   }
   for (; c + 4 <= width; c += 4) {
     const o = <usize>c << 2;
