@@ -453,44 +453,17 @@ export class ReferenceBackend implements Backend {
 
   conv3x3WinogradInputGrad(gx: number, gy: number, w: number, N: number, Cin: number, H: number, W: number, Cout: number,
     pad: number, gyImage: number, gxImage: number, add: boolean): void {
-    // the definition, in float64: each input pixel gathers every output that read it
-    const f = this.f32();
-    const outH = H + 2 * pad - 2, outW = W + 2 * pad - 2;
-    for (let n = 0; n < N; n++)
-      for (let c = 0; c < Cin; c++)
-        for (let ih = 0; ih < H; ih++)
-          for (let iw = 0; iw < W; iw++) {
-            let s = 0;
-            for (let o = 0; o < Cout; o++)
-              for (let r = 0; r < 3; r++)
-                for (let q = 0; q < 3; q++) {
-                  const i = ih - r + pad, j = iw - q + pad;
-                  if (i < 0 || i >= outH || j < 0 || j >= outW) continue;
-                  s += f[(gy >>> 2) + n * gyImage + (o * outH + i) * outW + j]! * f[(w >>> 2) + ((o * Cin + c) * 3 + r) * 3 + q]!;
-                }
-            const at = (gx >>> 2) + n * gxImage + (c * H + ih) * W + iw;
-            f[at] = add ? f[at]! + s : s;
-          }
+    // the general input gradient of this reference, on a zeroed gx unless adding
+    if (!add) {
+      const f = this.f32();
+      for (let n = 0; n < N; n++) f.fill(0, (gx >>> 2) + n * gxImage, (gx >>> 2) + n * gxImage + Cin * H * W);
+    }
+    this.conv2dInputGrad(gx, w, gy, N, Cout, conv3x3Geometry(Cin, H, W, pad), gyImage, gxImage);
   }
 
   conv3x3WinogradWeightGrad(gw: number, x: number, gy: number, N: number, Cin: number, H: number, W: number, Cout: number,
     pad: number, xImage: number, gyImage: number): void {
-    const f = this.f32();
-    const outH = H + 2 * pad - 2, outW = W + 2 * pad - 2;
-    for (let o = 0; o < Cout; o++)
-      for (let c = 0; c < Cin; c++)
-        for (let r = 0; r < 3; r++)
-          for (let q = 0; q < 3; q++) {
-            let s = 0;
-            for (let n = 0; n < N; n++)
-              for (let i = 0; i < outH; i++)
-                for (let j = 0; j < outW; j++) {
-                  const ih = i + r - pad, iw = j + q - pad;
-                  if (ih < 0 || ih >= H || iw < 0 || iw >= W) continue;
-                  s += f[(gy >>> 2) + n * gyImage + (o * outH + i) * outW + j]! * f[(x >>> 2) + n * xImage + (c * H + ih) * W + iw]!;
-                }
-            f[(gw >>> 2) + ((o * Cin + c) * 3 + r) * 3 + q] = s;
-          }
+    this.conv2dWeightGradDirect(gw, gy, x, N, Cout, conv3x3Geometry(Cin, H, W, pad), xImage, gyImage);
   }
 
   // The optimizer steps in float64, element by element, as written in torch/optim (state stored as f32).
@@ -876,4 +849,9 @@ function avgWindow(g: AvgPool2dGeometry, oh: number, ow: number, countIncludePad
   const hs = Math.max(h0, 0), ws = Math.max(w0, 0), he = Math.min(hp, g.H), we = Math.min(wp, g.W);
   const divisor = countIncludePad ? (hp - h0) * (wp - w0) : Math.max(he - hs, 0) * Math.max(we - ws, 0);
   return { hs, he, ws, we, divisor };
+}
+
+/** The geometry of a 3×3, stride-1 convolution with `pad` on all sides (the Winograd primitives' case). */
+function conv3x3Geometry(C: number, H: number, W: number, pad: number): ConvGeometry {
+  return { C, H, W, kh: 3, kw: 3, padH: pad, padW: pad, strideH: 1, strideW: 1, dilH: 1, dilW: 1, outH: H + 2 * pad - 2, outW: W + 2 * pad - 2 };
 }
