@@ -553,16 +553,12 @@ function gradTiles4(dst: usize, gq: usize, cols: i32, tilesY: i32, tilesX: i32, 
 // a row at a time (neighbouring tiles overlap by 2 columns: the overlap is added by shifting one lane),
 // before the plane's inside is written to gx.
 
-/** Bytes of scratch conv3x3WinogradInputGradF32 needs (the forward's N, Cin, Cout, outH, outW). */
+/**
+ * Bytes of scratch conv3x3WinogradInputGradF32 needs (the forward's N, Cin, Cout, outH, outW): the forward's
+ * layout with the channel roles swapped (Uᵀ, then dM where the forward has V, dV where it has M).
+ */
 export function conv3x3WinogradInputGradScratchBytes(N: i32, Cin: i32, Cout: i32, outH: i32, outW: i32): usize {
-  const tilesY = (outH + 1) >> 1, tilesX = (outW + 1) >> 1;
-  const tpi = tilesY * tilesX;
-  const nb = chunkImages(N, Cout, Cin, tpi);
-  const tPad = <usize>roundUp(nb * tpi, NR);
-  const cPad = <usize>roundUp(Cin, MR);
-  const hp = <usize>(2 * tilesY + 2), wp = <usize>(2 * roundUp(tilesX, 4) + 4);
-  return align16((16 * cPad * <usize>Cout) << 2) + align16((16 * <usize>Cout * tPad) << 2) +
-    align16(((16 * <usize>Cin * tPad) << 2) + 16) + align16((hp * wp) << 2) + 128;
+  return conv3x3WinogradScratchBytes(N, Cout, Cin, outH, outW);
 }
 
 /**
@@ -587,6 +583,7 @@ export function conv3x3WinogradInputGradF32(gx: usize, gy: usize, w: usize, scra
   const tPad = roundUp(nb * tpi, NR);
   const cPad = roundUp(Cin, MR);
   const hp = 2 * tilesY + 2, wp = 2 * roundUp(tilesX, 4) + 4;
+  // the forward's scratch layout with the channel roles swapped (see conv3x3WinogradInputGradScratchBytes)
   const up = scratch;
   const dm = up + align16((16 * <usize>cPad * <usize>Cout) << 2);
   const dv = dm + align16((16 * <usize>Cout * <usize>tPad) << 2);
