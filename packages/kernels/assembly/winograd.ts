@@ -5,11 +5,8 @@
 // M_ξ [Cout, T] = U_ξ [Cout, Cin] · V_ξ [Cin, T] is a GEMM over all T tiles — run by matmul.ts's 4×8
 // micro-kernel on the packed U_ξ, reading V_ξ in place.
 //
-// With flip = 1 the same kernel computes a convolution's input gradient: for stride 1, gx is the
-// correlation of gy padded by 2 − pad with the filters turned 180° and their in/out channels swapped.
-// conv2d uses the cheaper transposed form below (conv3x3WinogradInputGradF32, over the forward's tiles);
-// the flipped form stays as an independent check of it in the tests. The weight gradient is the
-// transpose too (conv3x3WinogradWeightGradF32).
+// Both gradients are transposes of the same transform over the same tiles
+// (conv3x3WinogradInputGradF32, conv3x3WinogradWeightGradF32).
 //
 // Layout: images are processed in chunks sized so that V and M (16·(Cin + Cout)·T floats) stay in L2.
 // Each input plane is copied into a zero-bordered plane, then 4 horizontally adjacent tiles are
@@ -58,13 +55,11 @@ export function conv3x3WinogradScratchBytes(N: i32, Cin: i32, Cout: i32, outH: i
 /**
  * y[n] (+)= conv3x3(x[n], w) + bias, stride 1, dilation 1, zero padding `pad` on every side, for n < N.
  * x: N images of Cin planes [H, W], `xImage` floats apart; y: N images of Cout planes [outH, outW] with
- * outH = H + 2·pad − 2, outW = W + 2·pad − 2, `yImage` floats apart; bias: [Cout] or 0.
- * flip = 0: w is [Cout, Cin, 3, 3] (a convolution's forward pass). flip = 1: w is [Cin, Cout, 3, 3] and
- * each filter is used turned by 180° (the input gradient: x = gy, pad = 2 − the forward's pad).
- * add = 1 adds into y, else y is overwritten. scratch: 16-byte aligned, conv3x3WinogradScratchBytes bytes.
+ * outH = H + 2·pad − 2, outW = W + 2·pad − 2, `yImage` floats apart (overwritten); w: [Cout, Cin, 3, 3];
+ * bias: [Cout] or 0. scratch: 16-byte aligned, conv3x3WinogradScratchBytes bytes.
  */
 export function conv3x3WinogradF32(y: usize, x: usize, w: usize, bias: usize, scratch: usize, N: i32, Cin: i32, H: i32,
-  W: i32, Cout: i32, pad: i32, xImage: i32, yImage: i32, flip: i32, add: i32): void {
+  W: i32, Cout: i32, pad: i32, xImage: i32, yImage: i32): void {
   const outH = H + 2 * pad - 2, outW = W + 2 * pad - 2;
   if (N <= 0 || Cout <= 0 || outH <= 0 || outW <= 0) return;
   const tilesY = (outH + 1) >> 1, tilesX = (outW + 1) >> 1;
@@ -78,7 +73,7 @@ export function conv3x3WinogradF32(y: usize, x: usize, w: usize, bias: usize, sc
   const m = v + align16((16 * <usize>Cin * <usize>tPad) << 2);
   const plane = m + align16(((16 * <usize>Cout * <usize>tPad) << 2) + 16);
   const tile = plane + align16((<usize>hp * <usize>wp) << 2);
-  transformWeights(up, w, Cin, Cout, oPad, flip != 0, flip != 0, tile);
+  transformWeights(up, w, Cin, Cout, oPad, false, tile);
   memory.fill(plane, 0, (<usize>hp * <usize>wp) << 2); // the border stays zero; each plane rewrites the inside
   for (let n0 = 0; n0 < N; n0 += nb) {
     const images = min(nb, N - n0);
@@ -100,7 +95,7 @@ export function conv3x3WinogradF32(y: usize, x: usize, w: usize, bias: usize, sc
         const b: f32 = bias != 0 ? load<f32>(bias + (<usize>o << 2)) : 0;
         transformOutput(yn + ((<usize>o * <usize>outH * <usize>outW) << 2),
           m + ((<usize>o * <usize>tPad + <usize>(i * tpi)) << 2), (<usize>Cout * <usize>tPad) << 2,
-          tilesY, tilesX, outH, outW, b, add != 0, tile);
+          tilesY, tilesX, outH, outW, b, tile);
       }
     }
   }
@@ -132,9 +127,9 @@ function gemm16(c: usize, u: usize, rowsPad: i32, b: usize, rows: i32, depth: i3
 /**
  * U_ξ = (G g Gᵀ)_ξ for every filter, packed for the micro-kernel: for each ξ, 4-row slivers of output
  * channels, [Cin][4] each (rows past Cout zero). swap: w is stored [Cin][Cout] (the filters of a
- * transposed problem); turn: each filter is used turned by 180°. G = [[1, 0, 0], [½, ½, ½], [½, −½, ½], [0, 0, 1]].
+ * transposed problem). G = [[1, 0, 0], [½, ½, ½], [½, −½, ½], [0, 0, 1]].
  */
-function transformWeights(up: usize, w: usize, Cin: i32, Cout: i32, oPad: i32, swap: bool, turn: bool, h: usize): void {
+function transformWeights(up: usize, w: usize, Cin: i32, Cout: i32, oPad: i32, swap: bool, h: usize): void {
   const plane = <usize>oPad * <usize>Cin;
   for (let a = 0; a < oPad; a++) {
     for (let b = 0; b < Cin; b++) {
@@ -147,7 +142,7 @@ function transformWeights(up: usize, w: usize, Cin: i32, Cout: i32, oPad: i32, s
       const g = swap ? w + ((<usize>b * <usize>Cout + <usize>a) * 36) : w + ((<usize>a * <usize>Cin + <usize>b) * 36);
       // h = G g (4×3), in the 128-byte scratch tile
       for (let s = 0; s < 3; s++) {
-        const g0 = tap(g, 0, s, turn), g1 = tap(g, 1, s, turn), g2 = tap(g, 2, s, turn);
+        const g0 = load<f32>(g + (<usize>s << 2)), g1 = load<f32>(g + (<usize>(3 + s) << 2)), g2 = load<f32>(g + (<usize>(6 + s) << 2));
         store<f32>(h + (<usize>s << 2), g0);
         store<f32>(h + (<usize>(3 + s) << 2), (g0 + g1 + g2) * 0.5);
         store<f32>(h + (<usize>(6 + s) << 2), (g0 - g1 + g2) * 0.5);
@@ -164,12 +159,6 @@ function transformWeights(up: usize, w: usize, Cin: i32, Cout: i32, oPad: i32, s
       }
     }
   }
-}
-
-/** The filter's tap (r, s), read turned by 180° when `turn`. */
-// @ts-ignore: decorator
-@inline function tap(g: usize, r: i32, s: i32, turn: bool): f32 {
-  return turn ? load<f32>(g + (<usize>(8 - 3 * r - s) << 2)) : load<f32>(g + (<usize>(3 * r + s) << 2));
 }
 
 /** Copies an H×W plane into the inside of the zero-bordered plane (rows wp floats apart) at (pad, pad). */
@@ -253,10 +242,10 @@ function transformInput(v: usize, plane: usize, wp: i32, tilesY: i32, tilesX: i3
 
 /**
  * One output plane from M (tile t's element ξ at m + ξ·xiStride + 4t, tiles of this image row by row):
- * Aᵀ = [[1, 1, 1, 0], [0, 1, −1, −1]], 4 tiles at a time; + b; added to the plane when add.
+ * Aᵀ = [[1, 1, 1, 0], [0, 1, −1, −1]], 4 tiles at a time; + b.
  */
 function transformOutput(out: usize, m: usize, xiStride: usize, tilesY: i32, tilesX: i32, outH: i32, outW: i32, b: f32,
-  add: bool, scratch: usize): void {
+  scratch: usize): void {
   const bv = f32x4.splat(b);
   const rowBytes = <usize>outW << 2;
   let t = m;
@@ -284,17 +273,10 @@ function transformOutput(out: usize, m: usize, xiStride: usize, tilesY: i32, til
       const col = 2 * tx;
       const p = row0 + (<usize>col << 2);
       if (count == 4 && col + 8 <= outW && second) {
-        if (add) {
-          v128.store(p, f32x4.add(v128.load(p), a0));
-          v128.store(p, f32x4.add(v128.load(p, 16), a1), 16);
-          v128.store(p + rowBytes, f32x4.add(v128.load(p + rowBytes), b0));
-          v128.store(p + rowBytes, f32x4.add(v128.load(p + rowBytes, 16), b1), 16);
-        } else {
-          v128.store(p, a0);
-          v128.store(p, a1, 16);
-          v128.store(p + rowBytes, b0);
-          v128.store(p + rowBytes, b1, 16);
-        }
+        v128.store(p, a0);
+        v128.store(p, a1, 16);
+        v128.store(p + rowBytes, b0);
+        v128.store(p + rowBytes, b1, 16);
       } else {
         v128.store(scratch, a0);
         v128.store(scratch, a1, 16);
@@ -306,9 +288,7 @@ function transformOutput(out: usize, m: usize, xiStride: usize, tilesY: i32, til
           const dst = p + <usize>r * rowBytes;
           const src = scratch + (<usize>r << 5);
           for (let k = 0; k < cols; k++) {
-            let val = load<f32>(src + (<usize>k << 2));
-            if (add) val += load<f32>(dst + (<usize>k << 2));
-            store<f32>(dst + (<usize>k << 2), val);
+            store<f32>(dst + (<usize>k << 2), load<f32>(src + (<usize>k << 2)));
           }
         }
       }
@@ -348,7 +328,7 @@ export function conv3x3WinogradWeightGradScratchBytes(N: i32, Cin: i32, Cout: i3
 }
 
 /**
- * gw [Cout, Cin, 3, 3] = the weight gradient of conv3x3WinogradF32 (flip = 0) for N images: Σ over
+ * gw [Cout, Cin, 3, 3] = the weight gradient of conv3x3WinogradF32 for N images: Σ over
  * images and outputs of gy[n, o, i, j] · x[n, c, i + r − pad, j + s − pad] (overwrites gw). x: N images
  * of Cin planes [H, W], `xImage` floats apart; gy: N images of Cout planes [outH, outW], `gyImage` floats
  * apart, outH = H + 2·pad − 2, outW = W + 2·pad − 2. scratch: conv3x3WinogradWeightGradScratchBytes bytes.
@@ -562,19 +542,19 @@ export function conv3x3WinogradInputGradScratchBytes(N: i32, Cin: i32, Cout: i32
 }
 
 /**
- * gx[n] (+)= the input gradient of the forward conv3x3WinogradF32 (flip = 0) for gy[n], n < N: gx is N images
+ * gx[n] = the input gradient of the forward conv3x3WinogradF32 for gy[n], n < N (overwritten): gx is N images
  * of Cin planes [H, W], `gxImage` floats apart; gy N images of Cout planes [outH, outW] (outH = H + 2·pad − 2,
- * outW = W + 2·pad − 2), `gyImage` floats apart; w [Cout, Cin, 3, 3]. add = 1 adds into gx, else overwrites.
+ * outW = W + 2·pad − 2), `gyImage` floats apart; w [Cout, Cin, 3, 3].
  * scratch: conv3x3WinogradInputGradScratchBytes bytes.
  */
 export function conv3x3WinogradInputGradF32(gx: usize, gy: usize, w: usize, scratch: usize, N: i32, Cin: i32, H: i32,
-  W: i32, Cout: i32, pad: i32, gyImage: i32, gxImage: i32, add: i32): void {
+  W: i32, Cout: i32, pad: i32, gyImage: i32, gxImage: i32): void {
   const outH = H + 2 * pad - 2, outW = W + 2 * pad - 2;
   if (N <= 0 || Cin <= 0 || H <= 0 || W <= 0) return;
   const planeBytes = (<usize>H * <usize>W) << 2;
   if (outH <= 0 || outW <= 0 || Cout <= 0) {
     // no output reads any input: the gradient is zero
-    if (add == 0) for (let n = 0; n < N; n++) memory.fill(gx + ((<usize>n * <usize>gxImage) << 2), 0, <usize>Cin * planeBytes);
+    for (let n = 0; n < N; n++) memory.fill(gx + ((<usize>n * <usize>gxImage) << 2), 0, <usize>Cin * planeBytes);
     return;
   }
   const tilesY = (outH + 1) >> 1, tilesX = (outW + 1) >> 1;
@@ -590,7 +570,7 @@ export function conv3x3WinogradInputGradF32(gx: usize, gy: usize, w: usize, scra
   const plane = dv + align16(((16 * <usize>Cin * <usize>tPad) << 2) + 16);
   const tile = plane + align16((<usize>hp * <usize>wp) << 2);
   // Uᵀ: slivers of input channels, depth Cout — the forward's filters with the channel roles swapped
-  transformWeights(up, w, Cout, Cin, cPad, true, false, tile);
+  transformWeights(up, w, Cout, Cin, cPad, true, tile);
   for (let n0 = 0; n0 < N; n0 += nb) {
     const images = min(nb, N - n0);
     // dM_ξ[o, t] for every image of the chunk (gy copied into the zero-bordered plane first: whole groups)
@@ -612,7 +592,7 @@ export function conv3x3WinogradInputGradF32(gx: usize, gy: usize, w: usize, scra
         memory.fill(plane, 0, (<usize>hp * <usize>wp) << 2);
         scatterTiles(plane, wp, dv + ((<usize>c * <usize>tPad + <usize>(i * tpi)) << 2), (<usize>Cin * <usize>tPad) << 2,
           tilesY, tilesX);
-        cropPlane(xn + <usize>c * planeBytes, plane, H, W, pad, wp, add != 0);
+        cropPlane(xn + <usize>c * planeBytes, plane, H, W, pad, wp);
       }
     }
   }
@@ -734,17 +714,9 @@ function scatterTiles(plane: usize, wp: i32, dv: usize, xiStride: usize, tilesY:
   store<f32>(p, load<f32>(p, 4) + f32x4.extract_lane(q3, 3), 4);
 }
 
-/** gx plane [H, W] (+)= the padded plane's inside (rows `wp` floats apart, offset pad, pad). */
-function cropPlane(dst: usize, plane: usize, H: i32, W: i32, pad: i32, wp: i32, add: bool): void {
+/** gx plane [H, W] = the padded plane's inside (rows `wp` floats apart, offset pad, pad). */
+function cropPlane(dst: usize, plane: usize, H: i32, W: i32, pad: i32, wp: i32): void {
   for (let r = 0; r < H; r++) {
-    const s = plane + ((<usize>(r + pad) * <usize>wp + <usize>pad) << 2);
-    const d = dst + ((<usize>r * <usize>W) << 2);
-    if (!add) {
-      memory.copy(d, s, <usize>W << 2);
-      continue;
-    }
-    let j = 0;
-    for (; j + 4 <= W; j += 4) v128.store(d + (<usize>j << 2), f32x4.add(v128.load(d + (<usize>j << 2)), v128.load(s + (<usize>j << 2))));
-    for (; j < W; j++) store<f32>(d + (<usize>j << 2), load<f32>(d + (<usize>j << 2)) + load<f32>(s + (<usize>j << 2)));
+    memory.copy(dst + ((<usize>r * <usize>W) << 2), plane + ((<usize>(r + pad) * <usize>wp + <usize>pad) << 2), <usize>W << 2);
   }
 }

@@ -179,33 +179,32 @@ export interface KernelExports {
   /** Bytes of scratch `conv3x3WinogradF32` needs (N images, Cin → Cout channels, outH × outW outputs). */
   conv3x3WinogradScratchBytes(N: number, Cin: number, Cout: number, outH: number, outW: number): number;
   /**
-   * winograd.ts: y[n] (+)= conv3x3(x[n], w) + bias by Winograd F(2×2, 3×3), stride 1, dilation 1, zero padding
+   * winograd.ts: y[n] = conv3x3(x[n], w) + bias by Winograd F(2×2, 3×3), stride 1, dilation 1, zero padding
    * `pad` on all sides; outH = H + 2·pad − 2, outW = W + 2·pad − 2. x: N images of Cin planes [H, W], `xImage`
-   * floats apart; y: N images of Cout planes, `yImage` floats apart; bias [Cout] or 0. flip = 0: w [Cout, Cin, 3, 3];
-   * flip = 1: w [Cin, Cout, 3, 3] with each filter turned 180° (a convolution's input gradient, x = gy,
-   * pad = 2 − the forward's). add = 1 adds into y. scratch: conv3x3WinogradScratchBytes bytes, 16-byte aligned.
+   * floats apart; y: N images of Cout planes, `yImage` floats apart (overwritten); w [Cout, Cin, 3, 3]; bias
+   * [Cout] or 0. scratch: conv3x3WinogradScratchBytes bytes, 16-byte aligned.
    */
   conv3x3WinogradF32(y: number, x: number, w: number, bias: number, scratch: number, N: number, Cin: number, H: number,
-    W: number, Cout: number, pad: number, xImage: number, yImage: number, flip: number, add: number): void;
-
-  /** Bytes of scratch `conv3x3WinogradWeightGradF32` needs. */
-  conv3x3WinogradWeightGradScratchBytes(N: number, Cin: number, Cout: number, outH: number, outW: number): number;
-  /**
-   * The weight gradient of conv3x3WinogradF32 (flip = 0), by the same transform: gw [Cout, Cin, 3, 3] = Σ over
-   * images and outputs of gy[n, o, i, j]·x[n, c, i + r − pad, j + s − pad] (overwrites gw). x: N images of Cin
-   * planes [H, W], `xImage` floats apart; gy: N images of Cout planes [outH, outW], `gyImage` floats apart.
-   */
-  conv3x3WinogradWeightGradF32(gw: number, x: number, gy: number, scratch: number, N: number, Cin: number, H: number,
-    W: number, Cout: number, pad: number, xImage: number, gyImage: number): void;
+    W: number, Cout: number, pad: number, xImage: number, yImage: number): void;
   /** Bytes of scratch `conv3x3WinogradInputGradF32` needs (the forward's N, Cin, Cout, outH, outW). */
   conv3x3WinogradInputGradScratchBytes(N: number, Cin: number, Cout: number, outH: number, outW: number): number;
   /**
-   * The input gradient of conv3x3WinogradF32 (flip = 0) as its transpose (the forward's tiles, not gy padded):
-   * gx[n] (+)= Σ_o w[o, c] ⋆ gy[n, o]; gx: N images of Cin planes [H, W], `gxImage` floats apart; gy: N images of
-   * Cout planes [H + 2·pad − 2, W + 2·pad − 2], `gyImage` floats apart; w [Cout, Cin, 3, 3]. add = 1 accumulates.
+   * The input gradient of conv3x3WinogradF32 as the transpose of its transform, over the same tiles: gx[n] =
+   * Σ_o w[o, c] ⋆ gy[n, o] (overwritten); gx: N images of Cin planes [H, W], `gxImage` floats apart; gy: N images
+   * of Cout planes [H + 2·pad − 2, W + 2·pad − 2], `gyImage` floats apart; w [Cout, Cin, 3, 3].
    */
   conv3x3WinogradInputGradF32(gx: number, gy: number, w: number, scratch: number, N: number, Cin: number, H: number,
-    W: number, Cout: number, pad: number, gyImage: number, gxImage: number, add: number): void;
+    W: number, Cout: number, pad: number, gyImage: number, gxImage: number): void;
+  /** Bytes of scratch `conv3x3WinogradWeightGradF32` needs. */
+  conv3x3WinogradWeightGradScratchBytes(N: number, Cin: number, Cout: number, outH: number, outW: number): number;
+  /**
+   * The weight gradient of conv3x3WinogradF32, by the same transform: gw [Cout, Cin, 3, 3] = Σ over images and
+   * outputs of gy[n, o, i, j]·x[n, c, i + r − pad, j + s − pad] (overwrites gw). x: N images of Cin planes [H, W],
+   * `xImage` floats apart; gy: N images of Cout planes [outH, outW], `gyImage` floats apart.
+   */
+  conv3x3WinogradWeightGradF32(gw: number, x: number, gy: number, scratch: number, N: number, Cin: number, H: number,
+    W: number, Cout: number, pad: number, xImage: number, gyImage: number): void;
+
   // ---- optim.ts (fused optimizer steps: param, grad and state updated in place; flags are 0/1) ----------
   /**
    * SGD (torch.optim.SGD): d = ±g + wd·p; with momentum ≠ 0, buf = firstStep ? d : μ·buf + (1 − dampening)·d

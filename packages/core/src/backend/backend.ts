@@ -126,23 +126,21 @@ export interface Backend {
    */
   conv2dInputGrad(gx: number, w: number, gy: number, N: number, O: number, g: ConvGeometry, gyImage: number, gxImage: number): void;
   /**
-   * A 3×3, stride-1, dilation-1 convolution by Winograd F(2×2, 3×3): y[n] (+)= conv(x[n], w) + bias (0 =
-   * none) with zero padding `pad` on all sides; x: N images of Cin planes [H, W], `xImage` floats apart; y:
-   * N images of Cout planes [H + 2·pad − 2, W + 2·pad − 2], `yImage` floats apart. flip = false: w [Cout,
-   * Cin, 3, 3]; flip = true: w [Cin, Cout, 3, 3] with every filter turned 180° (the input gradient: x = gy,
-   * pad = 2 − the forward's). add: accumulate into y, else overwrite.
+   * A 3×3, stride-1, dilation-1 convolution by Winograd F(2×2, 3×3): y[n] = conv(x[n], w) + bias (0 = none)
+   * with zero padding `pad` on all sides; x: N images of Cin planes [H, W], `xImage` floats apart; y: N images
+   * of Cout planes [H + 2·pad − 2, W + 2·pad − 2], `yImage` floats apart (overwritten); w [Cout, Cin, 3, 3].
    */
   conv3x3Winograd(y: number, x: number, w: number, bias: number, N: number, Cin: number, H: number, W: number, Cout: number,
-    pad: number, xImage: number, yImage: number, flip: boolean, add: boolean): void;
+    pad: number, xImage: number, yImage: number): void;
   /**
-   * The input gradient of conv3x3Winograd (flip = false) as the transpose of its transform (the forward's
-   * tiles): gx[n] (+)= Σ_o w[o, c] ⋆ gy[n, o]; gx: N images of Cin planes [H, W], `gxImage` floats apart; gy: N
-   * images of Cout planes [H + 2·pad − 2, W + 2·pad − 2], `gyImage` floats apart; w [Cout, Cin, 3, 3].
+   * The input gradient of conv3x3Winograd as the transpose of its transform, over the same tiles: gx[n] =
+   * Σ_o w[o, c] ⋆ gy[n, o] (overwritten); gx: N images of Cin planes [H, W], `gxImage` floats apart; gy: N images
+   * of Cout planes [H + 2·pad − 2, W + 2·pad − 2], `gyImage` floats apart; w [Cout, Cin, 3, 3].
    */
   conv3x3WinogradInputGrad(gx: number, gy: number, w: number, N: number, Cin: number, H: number, W: number, Cout: number,
-    pad: number, gyImage: number, gxImage: number, add: boolean): void;
+    pad: number, gyImage: number, gxImage: number): void;
   /**
-   * The weight gradient of conv3x3Winograd (flip = false): gw [Cout, Cin, 3, 3] = Σ over images and outputs of
+   * The weight gradient of conv3x3Winograd: gw [Cout, Cin, 3, 3] = Σ over images and outputs of
    * gy[n, o, i, j]·x[n, c, i + r − pad, j + s − pad] (overwrites gw); layouts as conv3x3Winograd.
    */
   conv3x3WinogradWeightGrad(gw: number, x: number, gy: number, N: number, Cin: number, H: number, W: number, Cout: number,

@@ -428,36 +428,17 @@ export class ReferenceBackend implements Backend {
     }
   }
 
+  // The Winograd primitives are, by definition, this reference's general convolution kernels on a 3×3,
+  // stride-1 geometry.
   conv3x3Winograd(y: number, x: number, w: number, bias: number, N: number, Cin: number, H: number, W: number, Cout: number,
-    pad: number, xImage: number, yImage: number, flip: boolean, add: boolean): void {
-    // the definition, in float64: a direct 3×3 convolution (the oracle for the Winograd kernel)
-    const f = this.f32();
-    const outH = H + 2 * pad - 2, outW = W + 2 * pad - 2;
-    for (let n = 0; n < N; n++)
-      for (let o = 0; o < Cout; o++)
-        for (let i = 0; i < outH; i++)
-          for (let j = 0; j < outW; j++) {
-            let s = bias !== 0 ? f[(bias >>> 2) + o]! : 0;
-            for (let c = 0; c < Cin; c++)
-              for (let r = 0; r < 3; r++)
-                for (let q = 0; q < 3; q++) {
-                  const ih = i + r - pad, iw = j + q - pad;
-                  if (ih < 0 || ih >= H || iw < 0 || iw >= W) continue;
-                  const wi = flip ? ((c * Cout + o) * 3 + 2 - r) * 3 + 2 - q : ((o * Cin + c) * 3 + r) * 3 + q;
-                  s += f[(w >>> 2) + wi]! * f[(x >>> 2) + n * xImage + (c * H + ih) * W + iw]!;
-                }
-            const at = (y >>> 2) + n * yImage + (o * outH + i) * outW + j;
-            f[at] = add ? f[at]! + s : s;
-          }
+    pad: number, xImage: number, yImage: number): void {
+    this.conv2dDirect(y, x, w, bias, N, Cout, conv3x3Geometry(Cin, H, W, pad), xImage, yImage);
   }
 
   conv3x3WinogradInputGrad(gx: number, gy: number, w: number, N: number, Cin: number, H: number, W: number, Cout: number,
-    pad: number, gyImage: number, gxImage: number, add: boolean): void {
-    // the general input gradient of this reference, on a zeroed gx unless adding
-    if (!add) {
-      const f = this.f32();
-      for (let n = 0; n < N; n++) f.fill(0, (gx >>> 2) + n * gxImage, (gx >>> 2) + n * gxImage + Cin * H * W);
-    }
+    pad: number, gyImage: number, gxImage: number): void {
+    const f = this.f32();
+    for (let n = 0; n < N; n++) f.fill(0, (gx >>> 2) + n * gxImage, (gx >>> 2) + n * gxImage + Cin * H * W);
     this.conv2dInputGrad(gx, w, gy, N, Cout, conv3x3Geometry(Cin, H, W, pad), gyImage, gxImage);
   }
 

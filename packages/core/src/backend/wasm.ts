@@ -464,7 +464,7 @@ export class WasmBackend implements Backend {
   }
 
   conv3x3Winograd(y: number, x: number, w: number, bias: number, N: number, Cin: number, H: number, W: number, Cout: number,
-    pad: number, xImage: number, yImage: number, flip: boolean, add: boolean): void {
+    pad: number, xImage: number, yImage: number): void {
     const outH = H + 2 * pad - 2, outW = W + 2 * pad - 2;
     if (N <= 0 || outH <= 0 || outW <= 0) return;
     // threads split the images
@@ -472,15 +472,14 @@ export class WasmBackend implements Backend {
     const bytes = align16(this.k.conv3x3WinogradScratchBytes(per, Cin, Cout, outH, outW));
     const scratch = this.heap.alloc(bytes * Math.ceil(N / per));
     try {
-      this.runShares('conv3x3WinogradF32', N, per, [y, x, w, bias, scratch, N, Cin, H, W, Cout, pad, xImage, yImage, flip ? 1 : 0,
-        add ? 1 : 0], 5, [[0, yImage * 4], [1, xImage * 4]], [4, bytes]);
+      this.runShares('conv3x3WinogradF32', N, per, [y, x, w, bias, scratch, N, Cin, H, W, Cout, pad, xImage, yImage], 5, [[0, yImage * 4], [1, xImage * 4]], [4, bytes]);
     } finally {
       this.heap.free(scratch);
     }
   }
 
   conv3x3WinogradInputGrad(gx: number, gy: number, w: number, N: number, Cin: number, H: number, W: number, Cout: number,
-    pad: number, gyImage: number, gxImage: number, add: boolean): void {
+    pad: number, gyImage: number, gxImage: number): void {
     const outH = H + 2 * pad - 2, outW = W + 2 * pad - 2;
     if (N <= 0) return;
     // threads split the images
@@ -488,8 +487,7 @@ export class WasmBackend implements Backend {
     const bytes = align16(this.k.conv3x3WinogradInputGradScratchBytes(per, Cin, Cout, outH, outW));
     const scratch = this.heap.alloc(bytes * Math.ceil(N / per));
     try {
-      this.runShares('conv3x3WinogradInputGradF32', N, per, [gx, gy, w, scratch, N, Cin, H, W, Cout, pad, gyImage, gxImage,
-        add ? 1 : 0], 4, [[0, gxImage * 4], [1, gyImage * 4]], [3, bytes]);
+      this.runShares('conv3x3WinogradInputGradF32', N, per, [gx, gy, w, scratch, N, Cin, H, W, Cout, pad, gyImage, gxImage], 4, [[0, gxImage * 4], [1, gyImage * 4]], [3, bytes]);
     } finally {
       this.heap.free(scratch);
     }

@@ -91,9 +91,9 @@ export function conv2d(x0: Tensor, w0: Tensor, b0?: Tensor | null, options: Conv
     // Winograd F(2×2, 3×3): 16 multiplies per 2×2 outputs instead of 36, in the forward pass and in both
     // gradients (the transposes of its transform, over the same tiles); no im2col matrix kept
     path = {
-      forward: (_, yp, xp, wp, bp) => be.conv3x3Winograd(yp, xp, wp, bp, N, Cg, H, W, Og, padH, xImage, yImage, false, false),
+      forward: (_, yp, xp, wp, bp) => be.conv3x3Winograd(yp, xp, wp, bp, N, Cg, H, W, Og, padH, xImage, yImage),
       weightGrad: (_, gw, xp, gy) => be.conv3x3WinogradWeightGrad(gw, xp, gy, N, Cg, H, W, Og, padH, xImage, yImage),
-      inputGrad: (_, gx, gy, wp) => be.conv3x3WinogradInputGrad(gx, gy, wp, N, Cg, H, W, Og, padH, yImage, xImage, false),
+      inputGrad: (_, gx, gy, wp) => be.conv3x3WinogradInputGrad(gx, gy, wp, N, Cg, H, W, Og, padH, yImage, xImage),
       accumulates: { weight: false, input: false },
     };
   } else {
