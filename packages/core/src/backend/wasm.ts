@@ -105,24 +105,9 @@ export class WasmBackend implements Backend {
    */
   private splitElements(kernel: PoolKernel, n: number, min: number, args: number[], nIndex: number, ptrs: readonly number[],
     bytesPerElement = 4): boolean {
-    const pool = this.pool;
-    const threads = this.threads;
-    if (pool === null || threads < 2 || n < min) return false;
-    const chunk = Math.ceil(Math.ceil(n / threads) / PAR_ALIGN) * PAR_ALIGN;
-    let w = 0;
-    for (let start = chunk; start < n; start += chunk, w++) {
-      const a = pool.args(w);
-      for (let i = 0; i < args.length; i++) a[i] = args[i]!;
-      for (const i of ptrs) if (args[i] !== 0) a[i] = args[i]! + start * bytesPerElement;
-      a[nIndex] = Math.min(chunk, n - start);
-      pool.post(w, kernel);
-    }
-    args[nIndex] = Math.min(chunk, n);
-    try {
-      Reflect.apply(this.k[kernel], undefined, args);
-    } finally {
-      pool.wait();
-    }
+    if (this.pool === null || this.threads < 2 || n < min) return false;
+    const chunk = Math.ceil(Math.ceil(n / this.threads) / PAR_ALIGN) * PAR_ALIGN;
+    this.runShares(kernel, n, chunk, args, { count: nIndex, advance: ptrs.map((i) => [i, bytesPerElement] as const) });
     return true;
   }
 
@@ -137,55 +122,39 @@ export class WasmBackend implements Backend {
 
   /**
    * Runs `kernel` over `total` units in shares of `per` (see shareSize): the first on the caller, the
-   * others on the workers. `args` is the full argument list, `countIndex` where the share's unit count
-   * goes, `advance` the pointers to move by so many bytes per unit (a 0 pointer stays 0), `scratch` the
-   * index of a scratch pointer and the bytes each share gets. Every unit is computed the same way
-   * whatever the split, so results do not depend on the thread count.
+   * others on the workers. `args` is the caller's full argument list; `how` says how a share's differ
+   * (see ShareArgs). Every unit is computed the same way whatever the split, so results do not depend
+   * on the thread count.
    */
-  private runShares(kernel: PoolKernel, total: number, per: number, args: number[], countIndex: number,
-    advance: ReadonlyArray<readonly [index: number, bytesPerUnit: number]>, scratch?: readonly [index: number, bytesPerShare: number]): void {
+  private runShares(kernel: PoolKernel, total: number, per: number, args: number[], how: ShareArgs): void {
     const pool = this.pool;
+    const shares = Math.max(1, Math.ceil(total / per));
+    const scratchBytes = how.scratch ? align16(how.scratch[1]) : 0;
+    const scratch = how.scratch ? this.heap.alloc(scratchBytes * shares) : 0;
+    const place = (a: { [i: number]: number }, share: number): void => {
+      const start = share * per, len = Math.min(per, total - start);
+      if (how.count !== undefined) a[how.count] = len;
+      if (how.range !== undefined) {
+        a[how.range] = start;
+        a[how.range + 1] = start + len;
+      }
+      for (const [i, bytes] of how.advance ?? []) if (args[i] !== 0) a[i] = args[i]! + start * bytes;
+      if (how.scratch) a[how.scratch[0]] = scratch + share * scratchBytes;
+    };
     let posted = 0;
-    for (let share = 1, start = per; start < total; share++, start += per) {
-      const a = pool!.args(posted);
-      for (let i = 0; i < args.length; i++) a[i] = args[i]!;
-      for (const [i, bytes] of advance) if (args[i] !== 0) a[i] = args[i]! + start * bytes;
-      if (scratch !== undefined) a[scratch[0]] = args[scratch[0]]! + share * scratch[1];
-      a[countIndex] = Math.min(per, total - start);
-      pool!.post(posted++, kernel);
-    }
-    const own = args.slice();
-    own[countIndex] = Math.min(per, total);
     try {
+      for (let share = 1; share < shares; share++) {
+        const a = pool!.args(posted);
+        for (let i = 0; i < args.length; i++) a[i] = args[i]!;
+        place(a, share);
+        pool!.post(posted++, kernel);
+      }
+      const own = args.slice();
+      place(own, 0);
       Reflect.apply(this.k[kernel], undefined, own);
     } finally {
       if (posted > 0) pool!.wait();
-    }
-  }
-
-  /**
-   * runShares for kernels that take a range of units [i0, i1) (at `rangeIndex`, `rangeIndex + 1`) instead
-   * of advanced pointers and a count.
-   */
-  private runRanges(kernel: PoolKernel, total: number, per: number, args: number[], rangeIndex: number,
-    scratch: readonly [index: number, bytesPerShare: number]): void {
-    const pool = this.pool;
-    let posted = 0;
-    for (let share = 1, start = per; start < total; share++, start += per) {
-      const a = pool!.args(posted);
-      for (let i = 0; i < args.length; i++) a[i] = args[i]!;
-      a[rangeIndex] = start;
-      a[rangeIndex + 1] = Math.min(total, start + per);
-      a[scratch[0]] = args[scratch[0]]! + share * scratch[1];
-      pool!.post(posted++, kernel);
-    }
-    const own = args.slice();
-    own[rangeIndex] = 0;
-    own[rangeIndex + 1] = Math.min(per, total);
-    try {
-      Reflect.apply(this.k[kernel], undefined, own);
-    } finally {
-      if (posted > 0) pool!.wait();
+      if (scratch !== 0) this.heap.free(scratch);
     }
   }
 
@@ -275,41 +244,20 @@ export class WasmBackend implements Backend {
    * thread (the kernel's k-blocking does not depend on the rows). False: not worth splitting.
    */
   private matmulParallel(c: number, a: number, b: number, args: MatmulArgs): boolean {
-    const pool = this.pool!;
     const T = this.threads;
     const { batch, m, n, k, strideA, strideB, strideC } = args;
     const ta = args.transA ? 1 : 0, tb = args.transB ? 1 : 0, acc = args.accumulate ? 1 : 0;
     // NOTE: strideC = 0 sums every product into one C (a reduction over the batch): only rows may split
     const byBatch = strideC !== 0 && batch >= T && (batch % T === 0 || m < 4 * MATMUL_MR * T);
     if (!byBatch && m < 2 * MATMUL_MR * T) return false;
-    const per = byBatch ? Math.ceil(batch / T) : Math.ceil(Math.ceil(m / T) / MATMUL_MR) * MATMUL_MR;
-    const total = byBatch ? batch : m;
-    const scratches: number[] = [];
-    let w = 0;
-    try {
-      for (let s = 0; s < total; s += per) {
-        const len = Math.min(per, total - s);
-        const bytes = byBatch ? this.k.matmulScratchBytes(m, n, k) : this.k.matmulScratchBytes(len, n, k);
-        const scratch = this.heap.alloc(bytes);
-        scratches.push(scratch);
-        if (s === 0) continue; // the caller's share, run below once the others are posted
-        const x = pool.args(w);
-        if (byBatch) {
-          x[0] = c + s * strideC * 4; x[1] = a + s * strideA * 4; x[2] = b + s * strideB * 4; x[3] = scratch;
-          x[4] = len; x[5] = m;
-        } else {
-          x[0] = c; x[1] = a; x[2] = b; x[3] = scratch; x[4] = batch; x[5] = m;
-        }
-        x[6] = n; x[7] = k; x[8] = ta; x[9] = tb; x[10] = strideA; x[11] = strideB; x[12] = strideC; x[13] = acc;
-        x[14] = s; x[15] = s + len;
-        pool.post(w++, byBatch ? 'matmulF32' : 'matmulRowsF32');
-      }
-      const len0 = Math.min(per, total);
-      if (byBatch) this.k.matmulF32(c, a, b, scratches[0]!, len0, m, n, k, ta, tb, strideA, strideB, strideC, acc);
-      else this.k.matmulRowsF32(c, a, b, scratches[0]!, batch, m, n, k, ta, tb, strideA, strideB, strideC, acc, 0, len0);
-    } finally {
-      pool.wait();
-      for (const p of scratches) this.heap.free(p);
+    const kernelArgs = [c, a, b, 0, batch, m, n, k, ta, tb, strideA, strideB, strideC, acc, 0, m];
+    if (byBatch) {
+      this.runShares('matmulF32', batch, Math.ceil(batch / T), kernelArgs, {
+        count: 4, advance: [[0, strideC * 4], [1, strideA * 4], [2, strideB * 4]], scratch: [3, this.k.matmulScratchBytes(m, n, k)],
+      });
+    } else {
+      const per = Math.ceil(Math.ceil(m / T) / MATMUL_MR) * MATMUL_MR;
+      this.runShares('matmulRowsF32', m, per, kernelArgs, { range: 14, scratch: [3, this.k.matmulScratchBytes(per, n, k)] });
     }
     return true;
   }
@@ -394,7 +342,7 @@ export class WasmBackend implements Backend {
       g.outH, g.outW, xImage, yImage];
     // threads split the images
     const work = N * O * g.outH * g.outW * g.C * g.kh * g.kw;
-    this.runShares('conv2dDirectF32', N, this.shareSize(N, work), args, 4, [[0, yImage * 4], [1, xImage * 4]]);
+    this.runShares('conv2dDirectF32', N, this.shareSize(N, work), args, { count: 4, advance: [[0, yImage * 4], [1, xImage * 4]] });
   }
 
   conv2dWeightGradDirect(gw: number, gy: number, x: number, N: number, O: number, g: ConvGeometry, xImage: number, yImage: number): void {
@@ -402,7 +350,7 @@ export class WasmBackend implements Backend {
       g.outH, g.outW, xImage, yImage];
     // threads split the output channels in fours (the kernel pairs channels: the same pairs, the same bits)
     const K = g.C * g.kh * g.kw, L = g.outH * g.outW;
-    this.runShares('conv2dWeightGradDirectF32', O, this.shareSize(O, N * O * L * K, 4), args, 7, [[0, K * 4], [1, L * 4]]);
+    this.runShares('conv2dWeightGradDirectF32', O, this.shareSize(O, N * O * L * K, 4), args, { count: 7, advance: [[0, K * 4], [1, L * 4]] });
   }
 
   conv2dColsGemm(y: number, w: number, cols: number, bias: number, N: number, O: number, K: number, L: number,
@@ -469,13 +417,9 @@ export class WasmBackend implements Backend {
     if (N <= 0 || outH <= 0 || outW <= 0) return;
     // threads split the images
     const per = this.shareSize(N, N * Cin * Cout * outH * outW * 9);
-    const bytes = align16(this.k.conv3x3WinogradScratchBytes(per, Cin, Cout, outH, outW));
-    const scratch = this.heap.alloc(bytes * Math.ceil(N / per));
-    try {
-      this.runShares('conv3x3WinogradF32', N, per, [y, x, w, bias, scratch, N, Cin, H, W, Cout, pad, xImage, yImage], 5, [[0, yImage * 4], [1, xImage * 4]], [4, bytes]);
-    } finally {
-      this.heap.free(scratch);
-    }
+    this.runShares('conv3x3WinogradF32', N, per, [y, x, w, bias, 0, N, Cin, H, W, Cout, pad, xImage, yImage], {
+      count: 5, advance: [[0, yImage * 4], [1, xImage * 4]], scratch: [4, this.k.conv3x3WinogradScratchBytes(per, Cin, Cout, outH, outW)],
+    });
   }
 
   conv3x3WinogradInputGrad(gx: number, gy: number, w: number, N: number, Cin: number, H: number, W: number, Cout: number,
@@ -484,13 +428,9 @@ export class WasmBackend implements Backend {
     if (N <= 0) return;
     // threads split the images
     const per = this.shareSize(N, N * Cin * Cout * Math.max(outH * outW, 0) * 9);
-    const bytes = align16(this.k.conv3x3WinogradInputGradScratchBytes(per, Cin, Cout, outH, outW));
-    const scratch = this.heap.alloc(bytes * Math.ceil(N / per));
-    try {
-      this.runShares('conv3x3WinogradInputGradF32', N, per, [gx, gy, w, scratch, N, Cin, H, W, Cout, pad, gyImage, gxImage], 4, [[0, gxImage * 4], [1, gyImage * 4]], [3, bytes]);
-    } finally {
-      this.heap.free(scratch);
-    }
+    this.runShares('conv3x3WinogradInputGradF32', N, per, [gx, gy, w, 0, N, Cin, H, W, Cout, pad, gyImage, gxImage], {
+      count: 4, advance: [[0, gxImage * 4], [1, gyImage * 4]], scratch: [3, this.k.conv3x3WinogradInputGradScratchBytes(per, Cin, Cout, outH, outW)],
+    });
   }
 
   conv3x3WinogradWeightGrad(gw: number, x: number, gy: number, N: number, Cin: number, H: number, W: number, Cout: number,
@@ -499,22 +439,17 @@ export class WasmBackend implements Backend {
     const plane = Math.max(outH * outW, 0);
     // threads split the output channels, in fours (the kernel's image chunks do not depend on Cout: same bits)
     const per = this.shareSize(Cout, N * Cin * Cout * plane * 9, 4);
-    const bytes = align16(this.k.conv3x3WinogradWeightGradScratchBytes(N, Cin, per, outH, outW));
-    const scratch = this.heap.alloc(bytes * Math.ceil(Cout / per));
-    try {
-      this.runShares('conv3x3WinogradWeightGradF32', Cout, per, [gw, x, gy, scratch, N, Cin, H, W, Cout, pad, xImage, gyImage], 8,
-        [[0, Cin * 9 * 4], [2, plane * 4]], [3, bytes]);
-    } finally {
-      this.heap.free(scratch);
-    }
+    this.runShares('conv3x3WinogradWeightGradF32', Cout, per, [gw, x, gy, 0, N, Cin, H, W, Cout, pad, xImage, gyImage], {
+      count: 8, advance: [[0, Cin * 9 * 4], [2, plane * 4]], scratch: [3, this.k.conv3x3WinogradWeightGradScratchBytes(N, Cin, per, outH, outW)],
+    });
   }
 
   maxPool2d(out: number, argmax: number, x: number, planes: number, g: Pool2dGeometry): void {
     const args = [out, argmax, x, planes, g.H, g.W, g.kh, g.kw, g.padH, g.padW, g.strideH, g.strideW, g.dilH, g.dilW, g.outH, g.outW];
     // threads split the planes (argmax indexes within a plane)
     const L = g.outH * g.outW;
-    this.runShares('maxPool2dF32', planes, this.shareSize(planes, planes * L * g.kh * g.kw), args, 3,
-      [[0, L * 4], [1, L * 4], [2, g.H * g.W * 4]]);
+    this.runShares('maxPool2dF32', planes, this.shareSize(planes, planes * L * g.kh * g.kw), args,
+      { count: 3, advance: [[0, L * 4], [1, L * 4], [2, g.H * g.W * 4]] });
   }
 
   maxPool2dGrad(gx: number, gy: number, argmax: number, planes: number, g: Pool2dGeometry): void {
@@ -524,8 +459,8 @@ export class WasmBackend implements Backend {
   maxPool2dGradSet(gx: number, gy: number, argmax: number, planes: number, g: Pool2dGeometry): void {
     const args = [gx, gy, argmax, planes, g.H, g.W, g.kh, g.kw, g.padH, g.padW, g.strideH, g.strideW, g.dilH, g.dilW, g.outH, g.outW];
     const L = g.outH * g.outW;
-    this.runShares('maxPool2dGradSetF32', planes, this.shareSize(planes, planes * g.H * g.W * 4), args, 3,
-      [[0, g.H * g.W * 4], [1, L * 4], [2, L * 4]]);
+    this.runShares('maxPool2dGradSetF32', planes, this.shareSize(planes, planes * g.H * g.W * 4), args,
+      { count: 3, advance: [[0, g.H * g.W * 4], [1, L * 4], [2, L * 4]] });
   }
 
   avgPool2d(out: number, x: number, planes: number, g: AvgPool2dGeometry, countIncludePad: boolean): void {
@@ -616,12 +551,11 @@ export class WasmBackend implements Backend {
 
   attention(out: number, lse: number, q: number, k: number, v: number, args: AttentionArgs): void {
     const per = this.shareSize(args.batch, args.batch * args.l * args.s * (args.e + args.ev));
-    const { scratch, meta, bytes } = this.attentionBlocks(args, Math.ceil(args.batch / per));
+    const meta = this.attentionMeta(args);
     try {
-      this.runRanges('attentionF32', args.batch, per, [out, lse, q, k, v, args.mask, meta, scratch, 0, args.batch, args.l, args.s,
-        args.e, args.ev, args.scale, args.causalOffset], 8, [7, bytes]);
+      this.runShares('attentionF32', args.batch, per, [out, lse, q, k, v, args.mask, meta, 0, 0, args.batch, args.l, args.s,
+        args.e, args.ev, args.scale, args.causalOffset], { range: 8, scratch: [7, this.k.attentionScratchBytes(args.e, args.ev)] });
     } finally {
-      this.heap.free(scratch);
       if (meta !== 0) this.heap.free(meta);
     }
   }
@@ -629,27 +563,38 @@ export class WasmBackend implements Backend {
   attentionGrad(dq: number, dk: number, dv: number, q: number, k: number, v: number, out: number, dout: number,
     lse: number, args: AttentionArgs): void {
     const per = this.shareSize(args.batch, 2 * args.batch * args.l * args.s * (args.e + args.ev));
-    const { scratch, meta, bytes } = this.attentionBlocks(args, Math.ceil(args.batch / per));
+    const meta = this.attentionMeta(args);
     try {
-      this.runRanges('attentionGradF32', args.batch, per, [dq, dk, dv, q, k, v, out, dout, lse, args.mask, meta, scratch, 0,
-        args.batch, args.l, args.s, args.e, args.ev, args.scale, args.causalOffset], 12, [11, bytes]);
+      this.runShares('attentionGradF32', args.batch, per, [dq, dk, dv, q, k, v, out, dout, lse, args.mask, meta, 0, 0,
+        args.batch, args.l, args.s, args.e, args.ev, args.scale, args.causalOffset],
+      { range: 12, scratch: [11, this.k.attentionScratchBytes(args.e, args.ev)] });
     } finally {
-      this.heap.free(scratch);
       if (meta !== 0) this.heap.free(meta);
     }
   }
 
-  /** The kernel's scratch for `shares` threads and, with a mask, its meta block [rowStride, offset per problem] (i32). */
-  private attentionBlocks(args: AttentionArgs, shares: number): { scratch: number; meta: number; bytes: number } {
-    const bytes = align16(this.k.attentionScratchBytes(args.e, args.ev));
-    const scratch = this.heap.alloc(bytes * shares);
-    if (args.mask === 0) return { scratch, meta: 0, bytes };
+  /** With a mask, the kernels' meta block [rowStride, offset per problem] (i32); else 0. */
+  private attentionMeta(args: AttentionArgs): number {
+    if (args.mask === 0) return 0;
     const meta = this.heap.alloc((args.batch + 1) * 4);
     const i32 = this.heap.views().i32;
     i32[meta >>> 2] = args.maskRowStride;
     for (let b = 0; b < args.batch; b++) i32[(meta >>> 2) + 1 + b] = args.maskOffsets[b]!;
-    return { scratch, meta, bytes };
+    return meta;
   }
+}
+
+/**
+ * How one share's kernel arguments differ from the caller's (WasmBackend.runShares): `count`, the index
+ * of the unit count, and `advance`, pointers moved by so many bytes per unit; or `range`, the index of a
+ * unit range [i0, i1); `scratch`, the index of a scratch pointer and the bytes each share needs (the
+ * runner allocates one block for all shares and frees it after).
+ */
+interface ShareArgs {
+  count?: number;
+  advance?: ReadonlyArray<readonly [index: number, bytesPerUnit: number]>;
+  range?: number;
+  scratch?: readonly [index: number, bytes: number];
 }
 
 function checkDims(ndim: number): void {
