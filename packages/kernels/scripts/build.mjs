@@ -12,13 +12,6 @@ mkdirSync('build', { recursive: true });
 mkdirSync('src/generated', { recursive: true });
 mkdirSync('dist/wasm', { recursive: true });
 
-/** FNV-1a over the bytes: the loader checks a .wasm file it reads from disk against the embedded build. */
-function fnv1a(bytes) {
-  let h = 0x811c9dc5;
-  for (const b of bytes) h = Math.imul(h ^ b, 0x01000193) >>> 0;
-  return h;
-}
-
 const common = ['assembly/index.ts', '-O3', '--noAssert', '--runtime', 'stub', '--use', 'abort=',
   '--enable', 'simd', '--importMemory', '--initialMemory', '1'];
 /**
@@ -39,14 +32,16 @@ const variants = {
  */
 const patchedFrom = { simd: 'relaxed' };
 
-// the patch maker is the loader's own code (src/body-patch.ts and what it imports), transpiled for this script
-for (const name of ['body-patch', 'leb128']) {
+// the patch maker and the file hash are the loader's own code (src/body-patch.ts and what it imports,
+// src/fnv1a.ts), transpiled for this script
+for (const name of ['body-patch', 'leb128', 'fnv1a']) {
   const js = ts.transpileModule(readFileSync(`src/${name}.ts`, 'utf8'), {
     compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 },
   }).outputText;
   writeFileSync(`build/${name}.js`, js);
 }
 const { makeBodyPatch, applyBodyPatch } = await import(pathToFileURL(join(root, 'build/body-patch.js')).href);
+const { fnv1a } = await import(pathToFileURL(join(root, 'build/fnv1a.js')).href);
 
 const embedded = [];
 const built = {};

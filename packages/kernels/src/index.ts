@@ -15,6 +15,7 @@
  */
 import type { KernelExports } from './abi.js';
 import { applyBodyPatch, isBodyPatch } from './body-patch.js';
+import { fnv1a } from './fnv1a.js';
 import { buildFiles, patchBase, wasmBase64 } from './generated/wasm-bytes.js';
 import { withSharedMemoryImport } from './shared-memory.js';
 
@@ -77,12 +78,6 @@ function nodeBuiltin<T>(name: string): T | undefined {
   } catch {
     return undefined;
   }
-}
-
-function fnv1a(bytes: Uint8Array): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < bytes.length; i++) h = Math.imul(h ^ bytes[i]!, 0x01000193) >>> 0;
-  return h;
 }
 
 /**
