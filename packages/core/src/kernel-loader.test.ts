@@ -49,7 +49,7 @@ describe('kernel loader', () => {
     // an identical pair gives an empty patch that reproduces the base
     expect(applyBodyPatch(simd, makeBodyPatch(simd, simd)!)).toEqual(simd);
     // wrong base, truncated or foreign bytes: refused with the reason
-    expect(() => applyBodyPatch(simd, patch!)).toThrow(/made for a 105776-byte base build, not this 107351-byte one|made for a \d+-byte base build/);
+    expect(() => applyBodyPatch(simd, patch!)).toThrow(`kernels: the body patch was made for a ${relaxed.length}-byte base build, not this ${simd.length}-byte one`);
     expect(() => applyBodyPatch(relaxed, patch!.subarray(0, patch!.length - 7))).toThrow('kernels: the body patch is truncated');
     expect(() => applyBodyPatch(relaxed, relaxed)).toThrow('kernels: not a kernel body patch');
     // modules that differ outside their code cannot be patched
